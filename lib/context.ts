@@ -1,0 +1,109 @@
+// The host a task body runs on. `$` and every operation find it through AsyncLocalStorage, zx style,
+// so task code reads like a script: `await $\`systemctl is-active ${unit}\``.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { CommandError, TaskError } from './errors.js'
+import type { Host, Inventory } from './inventory.js'
+import type { RunLog } from './log.js'
+
+export interface RunOptions {
+  check: boolean
+  diff: boolean
+  verbose: boolean
+}
+
+export interface ExecResult {
+  stdout: string
+  stderr: string
+  code: number
+  signal?: string
+}
+
+/** What a context needs from an SSH connection. */
+export interface Remote {
+  exec(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult>
+}
+
+export interface CommandOptions {
+  stdin?: string | Buffer
+  nothrow?: boolean
+  /** Safe in check mode: reads state, changes nothing. */
+  readonly?: boolean
+  timeoutMs?: number
+}
+
+export interface CommandResult extends ExecResult {
+  ok: boolean
+  /** Not run: check mode and the command was not marked read-only. */
+  skipped: boolean
+}
+
+export type OpStatus = 'ok' | 'changed'
+
+export interface OpReport {
+  op: string
+  status: OpStatus
+  summary?: string
+  diff?: string
+}
+
+export class HostContext {
+  readonly reports: OpReport[] = []
+  readonly notified = new Set<string>()
+  commands = 0
+
+  constructor(
+    readonly host: Host,
+    readonly inventory: Inventory,
+    readonly task: string,
+    readonly options: RunOptions,
+    private readonly remote: Remote,
+    private readonly log: RunLog,
+    private readonly onReport: (report: OpReport) => void = () => {},
+  ) {}
+
+  get check(): boolean {
+    return this.options.check
+  }
+
+  async run(command: string, opts: CommandOptions = {}): Promise<CommandResult> {
+    if (this.check && !opts.readonly) {
+      this.log.skipped(this.host.name, this.task, command)
+      return { stdout: '', stderr: '', code: 0, ok: true, skipped: true }
+    }
+    this.commands++
+    const started = Date.now()
+    const result = await this.remote.exec(command, { stdin: opts.stdin, timeoutMs: opts.timeoutMs })
+    this.log.command(this.host.name, this.task, command, result, Date.now() - started)
+    if (result.code !== 0 && !opts.nothrow) {
+      throw new CommandError(this.host.name, this.task, command, result.code, result.stderr, result.stdout)
+    }
+    return { ...result, ok: result.code === 0, skipped: false }
+  }
+
+  report(report: OpReport): void {
+    this.reports.push(report)
+    this.log.report(this.host.name, this.task, report)
+    this.onReport(report)
+  }
+
+  notify(handler: string): void {
+    this.notified.add(handler)
+  }
+
+  get changed(): number {
+    return this.reports.filter((r) => r.status === 'changed').length
+  }
+}
+
+const storage = new AsyncLocalStorage<HostContext>()
+
+export function runOnHost<T>(ctx: HostContext, fn: () => Promise<T>): Promise<T> {
+  return storage.run(ctx, fn)
+}
+
+/** The host the calling task body runs on. */
+export function currentHost(): HostContext {
+  const ctx = storage.getStore()
+  if (!ctx) throw new TaskError('no current host: remote commands and operations run only inside a task body')
+  return ctx
+}

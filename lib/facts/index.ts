@@ -1,0 +1,7 @@
+export { gather, readFact, type FactQuery } from './query.js'
+export { fileFact, fileQuery, type FileFact, type PresentFile, type FileType } from './file.js'
+export { aptPackages, aptPackagesQuery, type AptPackage } from './apt.js'
+export { systemdUnit, systemdUnitQuery, type SystemdUnit } from './systemd.js'
+export { sysctlValues, sysctlQuery } from './sysctl.js'
+export { kernelModules, kernelModulesQuery, type KernelModules } from './modules.js'
+export { swapFacts, activeSwapQuery, isFstabSwapLine, type ActiveSwap, type SwapFacts } from './swap.js'

@@ -1,0 +1,62 @@
+// Facts are read with read-only commands, so they also run in check mode. Several facts can be gathered in ONE
+// round trip: each query's script runs in its own subshell, and a random marker line with its exit code follows
+// its output, so the output of one query (a file's content, say) can never be mistaken for the next.
+import { randomBytes } from 'node:crypto'
+import { currentHost } from '../context.js'
+import { TaskError } from '../errors.js'
+
+export interface FactQuery<T> {
+  /** What the fact is, for error messages: "file /etc/fstab". */
+  readonly name: string
+  /** A POSIX shell script that only reads. It runs in a subshell; `exit` ends only this query. */
+  readonly script: string
+  parse(output: string, code: number): T
+}
+
+type Results<Q extends readonly FactQuery<unknown>[]> = { -readonly [K in keyof Q]: Q[K] extends FactQuery<infer T> ? T : never }
+
+/** Runs the queries on the current host in one command and parses each one's output. */
+export async function gather<const Q extends readonly FactQuery<unknown>[]>(...queries: Q): Promise<Results<Q>> {
+  const ctx = currentHost()
+  const marker = `__kubeplay_fact_${randomBytes(8).toString('hex')}__`
+  const script = queries
+    .map((q) => `(\n${q.script}\n)\nprintf '\\n%s:%d\\n' ${marker} "$?"`)
+    .join('\n')
+  const result = await ctx.run(script, { readonly: true, nothrow: true })
+  const outputs = splitSections(result.stdout, marker, queries.length)
+  if (!outputs) {
+    throw new TaskError(`reading facts on ${ctx.host.name} (task ${ctx.task}) failed: ${queries.map((q) => q.name).join(', ')}` +
+      ` (exit code ${result.code})${result.stderr.trim() ? `:\n${result.stderr.trim()}` : ''}`)
+  }
+  return queries.map((q, i) => q.parse(outputs[i].text, outputs[i].code)) as Results<Q>
+}
+
+export async function readFact<T>(query: FactQuery<T>): Promise<T> {
+  const [value] = await gather(query)
+  return value
+}
+
+function splitSections(stdout: string, marker: string, count: number): { text: string; code: number }[] | undefined {
+  const sections: { text: string; code: number }[] = []
+  let from = 0
+  for (let i = 0; i < count; i++) {
+    const at = stdout.indexOf(`\n${marker}:`, from)
+    if (at < 0) return undefined
+    const codeStart = at + marker.length + 2
+    const lineEnd = stdout.indexOf('\n', codeStart)
+    const code = Number(stdout.slice(codeStart, lineEnd < 0 ? undefined : lineEnd))
+    sections.push({ text: stdout.slice(from, at), code })
+    from = lineEnd < 0 ? stdout.length : lineEnd + 1
+  }
+  return sections
+}
+
+/** "key=value" lines to a record; later keys win, lines without "=" are ignored. */
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=')
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1)
+  }
+  return out
+}

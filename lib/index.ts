@@ -1,0 +1,12 @@
+// kubeplay's one entry point for task authors:
+//   import { task, main, $, files, systemd } from '../lib/index.js'
+export { main, runCli } from './cli.js'
+export { currentHost, type HostContext } from './context.js'
+export { TaskError } from './errors.js'
+export { hostsIn, minorVersion, type Host, type Inventory } from './inventory.js'
+export { localSecret, randomToken } from './local-secrets.js'
+export { apt, files, modules, swap, sysctl, systemd } from './ops/index.js'
+export { operate, type Change } from './operation.js'
+export { $, raw } from './remote.js'
+export { secret } from './secrets.js'
+export { play, task, type Play, type Task } from './task.js'

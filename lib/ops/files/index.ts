@@ -1,0 +1,5 @@
+export { file, type FileOptions } from './file.js'
+export { template, renderTemplate, type TemplateOptions } from './template.js'
+export { directory } from './directory.js'
+export { line, type LineOptions } from './line.js'
+export { absent } from './absent.js'

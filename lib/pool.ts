@@ -1,0 +1,75 @@
+// One SSH connection per host for the whole run, opened on first use; a sudo password asked at most once.
+import { createInterface } from 'node:readline'
+import type { Remote } from './context.js'
+import type { Host, Inventory } from './inventory.js'
+import type { Connector } from './runner.js'
+import { secret } from './secrets.js'
+import { Connection, UnreachableError } from './ssh/index.js'
+
+export interface PoolOptions {
+  acceptNewHostKeys?: boolean
+}
+
+export class SshConnector implements Connector {
+  private readonly connections = new Map<string, Connection>()
+  private readonly jumpPool = new Map<string, Connection>()
+  private sudoPassword?: Promise<string | undefined>
+
+  constructor(private readonly inventory: Inventory, private readonly options: PoolOptions = {}) {}
+
+  async connect(host: Host): Promise<Remote> {
+    let connection = this.connections.get(host.name)
+    if (!connection) {
+      connection = new Connection(host, {
+        knownHostsFile: expandHome(this.inventory.ssh.knownHosts),
+        acceptNewHostKeys: this.options.acceptNewHostKeys,
+        connectTimeoutMs: this.inventory.ssh.connectTimeoutMs,
+        sudoPassword: () => (this.sudoPassword ??= this.askSudoPassword()),
+        jumpPool: this.jumpPool,
+      })
+      this.connections.set(host.name, connection)
+    }
+    await connection.connect()
+    return connection
+  }
+
+  isUnreachable(error: unknown): boolean {
+    return error instanceof UnreachableError
+  }
+
+  /** Commands sent per host, for the benchmark. */
+  commandCounts(): Record<string, number> {
+    return Object.fromEntries([...this.connections].map(([name, c]) => [name, c.stats.commands]))
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.connections.values()].map((c) => c.close()))
+    await Promise.allSettled([...this.jumpPool.values()].map((c) => c.close()))
+  }
+
+  /** From the inventory's environment variable or KUBEPLAY_SUDO_PASSWORD, else asked on the terminal once. */
+  private async askSudoPassword(): Promise<string | undefined> {
+    const fromEnv = process.env[this.inventory.ssh.sudoPasswordEnv ?? 'KUBEPLAY_SUDO_PASSWORD']
+    if (fromEnv !== undefined) return secret(fromEnv)
+    if (!process.stdin.isTTY) return undefined
+    return secret(await promptHidden('sudo password for the remote hosts: '))
+  }
+}
+
+function expandHome(path: string | undefined): string | undefined {
+  return path?.startsWith('~/') ? `${process.env.HOME}${path.slice(1)}` : path
+}
+
+async function promptHidden(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true })
+  const write = (rl as unknown as { _writeToOutput: (s: string) => void })
+  write._writeToOutput = (s: string) => {
+    if (s.includes(question)) process.stderr.write(question)
+  }
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve))
+  } finally {
+    rl.close()
+    process.stderr.write('\n')
+  }
+}

@@ -1,0 +1,320 @@
+// One SSH connection per host, opened on first use and shared by every command of the run.
+import { constants as osConstants, homedir } from 'node:os'
+import { Readable, type Duplex } from 'node:stream'
+import { NodeSSH } from 'node-ssh'
+import pLimit, { type LimitFunction } from 'p-limit'
+import type { ClientChannel } from 'ssh2'
+import { planAuth, type AuthPlan } from './auth.js'
+import { parseJump, readSshConfig, resolveTarget, type HostSettings, type SshTarget } from './config.js'
+import {
+  AuthError, CommandTimeoutError, ConnectionLostError, describeEndpoint, HostKeyChangedError, HostKeyUnknownError, SshError,
+  UnreachableError, type Endpoint,
+} from './errors.js'
+import { appendKnownHost, fingerprint, KnownHosts, keyTypeOf } from './known-hosts.js'
+import { shellQuote } from './quote.js'
+import { hostKeyAlgorithmsPreferring, openTcpSocket } from './socket.js'
+import { detectSudo, remoteCommand, type SudoMode } from './sudo.js'
+
+export interface ConnectionOptions {
+  /** Default ~/.ssh/known_hosts. */
+  knownHostsFile?: string
+  /** Record unknown host keys (OpenSSH's StrictHostKeyChecking=accept-new). A changed key always fails. */
+  acceptNewHostKeys?: boolean
+  /** TCP connect plus SSH handshake and authentication. Default 10000. */
+  connectTimeoutMs?: number
+  /** Default 5000; a dead host fails after keepaliveCountMax + 1 unanswered intervals (default 2: ~15 s). */
+  keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
+  /** Default timeout of exec(); default 30 minutes. */
+  commandTimeoutMs?: number
+  /** Memoized by the caller and shared by all connections of a run: asked at most once per run. */
+  sudoPassword?: () => Promise<string | undefined>
+  /** Connect through this (already configured) connection instead of host.jump / ProxyJump. */
+  jump?: Connection
+  /** Jump connections by spec ("user@bastion:22"), shared across the run; their owner closes them. */
+  jumpPool?: Map<string, Connection>
+  /** ssh config file to read, or false to ignore it. Default ~/.ssh/config. */
+  sshConfigFile?: string | false
+  /** ssh-agent socket, or false for none. Default $SSH_AUTH_SOCK. */
+  agentSocket?: string | false
+  /** Concurrent channels (execs) on this connection. Default 5: OpenSSH allows 10 and frees them late. */
+  maxChannels?: number
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer
+  timeoutMs?: number
+  /** For a non-root user, commands run through sudo unless this is false. */
+  sudo?: boolean
+}
+
+export interface ExecResult {
+  stdout: string
+  stderr: string
+  code: number
+  signal?: string
+}
+
+export interface ConnectionStats {
+  connects: number
+  commands: number
+  bytesSent: number
+  bytesReceived: number
+}
+
+export interface HostKeyInfo {
+  type: string
+  fingerprint: string
+  /** True when this run recorded it (acceptNewHostKeys). */
+  accepted: boolean
+}
+
+const DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 2, commandTimeoutMs: 30 * 60_000 }
+
+export class Connection {
+  readonly endpoint: Endpoint
+  readonly stats: ConnectionStats = { connects: 0, commands: 0, bytesSent: 0, bytesReceived: 0 }
+  hostKey?: HostKeyInfo
+  private readonly target: SshTarget
+  private readonly ssh = new NodeSSH()
+  private readonly channels: LimitFunction
+  private opening?: Promise<void>
+  private lost?: SshError
+  private sudoMode?: Promise<SudoMode>
+  private ownJump?: Connection
+
+  constructor(readonly host: HostSettings, private readonly options: ConnectionOptions = {}) {
+    const sshConfig = options.sshConfigFile === false ? { identityFiles: [] } : readSshConfig(host.name, options.sshConfigFile)
+    this.target = resolveTarget(host, sshConfig)
+    this.endpoint = { name: host.name, address: this.target.address, port: this.target.port }
+    this.channels = pLimit(options.maxChannels ?? 5)
+  }
+
+  get user(): string {
+    return this.target.user
+  }
+
+  get knownHostsFile(): string {
+    return this.options.knownHostsFile ?? `${homedir()}/.ssh/known_hosts`
+  }
+
+  /** Opens the connection once; concurrent and later callers share the same attempt (and its failure). */
+  connect(): Promise<void> {
+    this.opening ??= this.open()
+    return this.opening
+  }
+
+  /**
+   * Runs `command` under `bash -c` with LC_ALL=C; through sudo for a non-root user unless `sudo: false`.
+   * Never throws for a non-zero exit; throws UnreachableError/ConnectionLostError, AuthError (sudo) and
+   * CommandTimeoutError.
+   */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    await this.connect()
+    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs
+    const direct = this.target.user === 'root' || options.sudo === false
+    const remote = remoteCommand(command, options.stdin, direct ? { kind: 'direct' } : await this.sudo())
+    return this.run(remote.command, remote.stdin, timeoutMs, command)
+  }
+
+  /**
+   * Writes `content` to `remotePath` (through sudo like exec, so /etc works for a sudoer), created with
+   * umask 077 then chmod `mode` (default 0644). Not atomic: write a temp path and rename it.
+   */
+  async putContent(remotePath: string, content: Buffer | string, options: { mode?: number; sudo?: boolean } = {}): Promise<void> {
+    const path = shellQuote(remotePath)
+    const mode = (options.mode ?? 0o644).toString(8)
+    const result = await this.exec(`umask 077 && cat > ${path} && chmod ${mode} ${path}`, { stdin: content, sudo: options.sudo })
+    if (result.code !== 0) {
+      throw new SshError(this.endpoint, `${describeEndpoint(this.endpoint)}: cannot write ${remotePath}: ${result.stderr.trim() || `exit code ${result.code}`}`)
+    }
+  }
+
+  /** A TCP stream to address:port opened by the remote host (for jump hosts and tunnels). */
+  async forwardOut(address: string, port: number): Promise<Duplex> {
+    await this.connect()
+    return this.ssh.forwardOut('127.0.0.1', 0, address, port)
+  }
+
+  async close(): Promise<void> {
+    await this.opening?.catch(() => undefined)
+    this.lost ??= new ConnectionLostError(this.endpoint, `${describeEndpoint(this.endpoint)}: connection already closed`)
+    this.ssh.dispose()
+    await this.ownJump?.close()
+  }
+
+  private async open(): Promise<void> {
+    const knownHosts = await KnownHosts.read(this.knownHostsFile)
+    const auth = this.planAuth()
+    const deadline = Date.now() + (this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs)
+    const sock = await this.openSocket(deadline)
+    let hostKeyProblem: SshError | undefined
+    try {
+      await this.ssh.connect({
+        sock,
+        username: this.target.user,
+        readyTimeout: Math.max(1, deadline - Date.now()),
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
+        keepaliveCountMax: this.options.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,
+        authHandler: auth.methods,
+        algorithms: { serverHostKey: hostKeyAlgorithmsPreferring(knownHosts.lookup(this.target.address, this.target.port)) },
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.checkHostKey(knownHosts, key).then(
+            () => verify(true),
+            (problem: SshError) => { hostKeyProblem = problem; verify(false) },
+          )
+        },
+      })
+    } catch (err) {
+      sock.destroy()
+      this.ssh.dispose()
+      throw hostKeyProblem ?? this.connectError(err as Error & { level?: string }, auth)
+    }
+    this.watch()
+    this.stats.connects++
+  }
+
+  private planAuth(): AuthPlan {
+    const agent = this.options.agentSocket === false ? undefined : this.options.agentSocket ?? process.env.SSH_AUTH_SOCK
+    const plan = planAuth(this.target.user, this.target.keyFiles, agent || undefined)
+    const missingKey = this.host.key && !plan.tried.includes(`key ${this.target.keyFiles[0]}`)
+    if (missingKey) throw new AuthError(this.endpoint, `${describeEndpoint(this.endpoint)}: key file ${this.target.keyFiles[0]} not found`)
+    if (plan.methods.length === 0) {
+      throw new AuthError(this.endpoint, `${describeEndpoint(this.endpoint)}: no SSH key to offer: set ssh.key in the inventory, start ssh-agent, or create ~/.ssh/id_ed25519`)
+    }
+    return plan
+  }
+
+  private async openSocket(deadline: number): Promise<Duplex> {
+    const jump = this.jumpConnection()
+    if (!jump) return openTcpSocket(this.endpoint, deadline)
+    try {
+      return await jump.forwardOut(this.target.address, this.target.port)
+    } catch (err) {
+      if (err instanceof SshError) throw err // the jump host itself failed; its message names it
+      const reason = (err as Error).message.replace(/^\(SSH\) Channel open failure: /, '')
+      throw new UnreachableError(this.endpoint, `${describeEndpoint(this.endpoint)}: unreachable through jump host ${describeEndpoint(jump.endpoint)}: ${reason}`)
+    }
+  }
+
+  private jumpConnection(): Connection | undefined {
+    if (this.options.jump) return this.options.jump
+    const spec = this.target.jump
+    if (!spec) return undefined
+    const pooled = this.options.jumpPool?.get(spec)
+    if (pooled) return pooled
+    const hops = spec.split(',')
+    const last = parseJump(hops[hops.length - 1])
+    const jump = new Connection(
+      { name: last.address, user: last.user ?? this.target.user, port: last.port, key: this.host.key, jump: hops.slice(0, -1).join(',') || undefined },
+      { ...this.options, jump: undefined },
+    )
+    if (this.options.jumpPool) this.options.jumpPool.set(spec, jump)
+    else this.ownJump = jump
+    return jump
+  }
+
+  /** Resolves when the key may be used (known, or recorded now); rejects with the error to report. */
+  private async checkHostKey(knownHosts: KnownHosts, key: Buffer): Promise<void> {
+    const { address, port } = this.target
+    const type = keyTypeOf(key)
+    const status = knownHosts.verify(address, port, key)
+    this.hostKey = { type, fingerprint: fingerprint(key), accepted: false }
+    if (status === 'match') return
+    if (status === 'changed') {
+      const known = knownHosts.lookup(address, port).map((entry) => `${entry.type} ${fingerprint(entry.key)} (line ${entry.line})`)
+      throw new HostKeyChangedError(this.endpoint, fingerprint(key), type, known, this.knownHostsFile)
+    }
+    if (!this.options.acceptNewHostKeys) throw new HostKeyUnknownError(this.endpoint, fingerprint(key), type, this.knownHostsFile)
+    await appendKnownHost(this.knownHostsFile, address, port, key)
+    this.hostKey.accepted = true
+  }
+
+  private connectError(err: Error & { level?: string }, auth: AuthPlan): SshError {
+    const where = describeEndpoint(this.endpoint)
+    if (err instanceof SshError) return err
+    if (err.level === 'client-authentication') {
+      return new AuthError(this.endpoint, `${where}: authentication failed for user ${this.target.user} (offered: ${auth.tried.join(', ')})`, { cause: err })
+    }
+    if (err.level === 'client-timeout') {
+      const seconds = (this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs) / 1000
+      return new UnreachableError(this.endpoint, `${where}: unreachable: no SSH handshake within ${seconds} s (is sshd listening there?)`, { cause: err })
+    }
+    if (err.level === 'client-socket' || /No response from server/.test(err.message)) {
+      return new UnreachableError(this.endpoint, `${where}: unreachable: connection lost during the SSH handshake (${err.message})`, { cause: err })
+    }
+    return new SshError(this.endpoint, `${where}: SSH connection failed: ${err.message}`, { cause: err })
+  }
+
+  /** After connect: no unhandled 'error' events, many execs without listener warnings, loss recorded. */
+  private watch(): void {
+    const client = this.ssh.connection!
+    client.setMaxListeners(100) // node-ssh adds one 'error' listener per exec while its channel opens
+    const where = describeEndpoint(this.endpoint)
+    client.on('error', (err: Error) => {
+      this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost: ${err.message}`, { cause: err })
+    })
+    client.on('close', () => {
+      this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost`)
+    })
+  }
+
+  private sudo(): Promise<SudoMode> {
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs
+    const run = (command: string, stdin?: string) => this.run(command, stdin, timeoutMs, command)
+    this.sudoMode ??= detectSudo(run, this.endpoint, this.target.user, this.options.sudoPassword)
+    return this.sudoMode
+  }
+
+  /** One channel: waits for a free slot, sends the command, collects output as bytes and decodes once. */
+  private run(remoteCommand: string, stdin: string | Buffer | undefined, timeoutMs: number, label: string): Promise<ExecResult> {
+    return this.channels(async () => {
+      if (this.lost) throw this.lost
+      const input = stdin === undefined ? undefined : Buffer.from(stdin)
+      this.stats.commands++
+      this.stats.bytesSent += Buffer.byteLength(remoteCommand) + (input?.length ?? 0)
+      const stdout: Buffer[] = []
+      const stderr: Buffer[] = []
+      let channel: ClientChannel | undefined
+      const execution = this.ssh.execCommand(remoteCommand, {
+        stdin: input && Readable.from([input]),
+        noTrim: true,
+        onChannel: (opened) => { channel = opened },
+        onStdout: (chunk) => stdout.push(chunk),
+        onStderr: (chunk) => stderr.push(chunk),
+      })
+      const response = await withTimeout(execution, timeoutMs, () => {
+        channel?.signal('KILL')
+        channel?.close()
+        return new CommandTimeoutError(this.endpoint, label, timeoutMs)
+      }).catch((err: Error) => {
+        throw err instanceof SshError ? err : this.lost ?? new SshError(this.endpoint, `${describeEndpoint(this.endpoint)}: ${err.message}`, { cause: err })
+      })
+      if (response.code === null && response.signal === null) {
+        throw this.lost ?? new ConnectionLostError(this.endpoint, `${describeEndpoint(this.endpoint)}: channel closed without an exit status: ${label}`)
+      }
+      const out = Buffer.concat(stdout)
+      const err = Buffer.concat(stderr)
+      this.stats.bytesReceived += out.length + err.length
+      const result: ExecResult = { stdout: out.toString('utf8'), stderr: err.toString('utf8'), code: response.code ?? exitCodeFor(response.signal) }
+      if (response.signal) result.signal = response.signal
+      return result
+    })
+  }
+}
+
+/** The shell convention for a process killed by a signal ("SIGKILL"): 128 + its number. */
+function exitCodeFor(signal: string | null): number {
+  const number = osConstants.signals[signal as keyof typeof osConstants.signals]
+  return number === undefined ? 255 : 128 + number
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms)
+    promise.then(
+      (value) => { clearTimeout(timer); resolve(value) },
+      (err) => { clearTimeout(timer); reject(err) },
+    )
+  })
+}

@@ -1,0 +1,5 @@
+export { Connection, type ConnectionOptions, type ConnectionStats, type ExecOptions, type ExecResult, type HostKeyInfo } from './connection.js'
+export * from './errors.js'
+export { appendKnownHost, fingerprint, KnownHosts, knownHostsName, type HostKeyStatus } from './known-hosts.js'
+export { shellQuote } from './quote.js'
+export { remoteCommand, type SudoMode } from './sudo.js'

@@ -1,0 +1,134 @@
+// Bringing a lab up and down. Both first clear whatever a crashed earlier run of the same lab left behind.
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { type LabIdentity, STATE_ROOT, labStateDir, machinePrefix, planLab } from './config.js'
+import { labProblems } from './health.js'
+import { hostDir, mountsUnder, prepareHost, startHost, stopHost } from './host.js'
+import { ensureImage, imageDir, imageIdentity, imageRecipe } from './image.js'
+import { writeInventory } from './inventory-file.js'
+import { raiseInotifyLimit, restoreInotifyLimitIfLastLab } from './limits.js'
+import { createBridge, deleteLink } from './network.js'
+import { waitFor } from './processes.js'
+import { startProxy, stopProxy } from './proxy.js'
+import { sh } from './shell.js'
+import { runOnHost } from './ssh.js'
+import { type LabState, readState, updateHost, writeState } from './state.js'
+
+export type Log = (line: string) => void
+
+export interface UpOptions { hosts: number; fresh?: boolean; log: Log }
+
+export interface UpResult { state: LabState; reused: boolean; imageBuildSeconds?: number; sshReadySeconds?: number }
+
+export async function labUp(identity: LabIdentity, options: UpOptions): Promise<UpResult> {
+  const plan = planLab(identity, options.hosts)
+  const existing = readState(plan.stateDir)
+  if (existing && !options.fresh && await isReusable(existing, options.hosts)) {
+    options.log(`lab ${plan.name} is already up with ${options.hosts} hosts`)
+    return { state: existing, reused: true }
+  }
+  await labDown(identity, options.log)
+  const others = otherLabs(plan.name)
+  refuseClash(plan, others)
+
+  const image = await ensureImage(options.log)
+  const state: LabState = {
+    ...plan,
+    routerId: freeRouterId(plan.routerId, others),
+    image: image.dir,
+    imageInode: imageIdentity(image.dir),
+    hosts: plan.hosts.map((h) => ({ ...h, root: join(hostDir(plan, h), 'root') })),
+    startedAt: new Date().toISOString(),
+  }
+  writeState(state) // from here on, `down` can undo every step even if this process dies
+  raiseInotifyLimit(options.hosts)
+  await createBridge(state.bridge, state.bridgeAddress, state.prefixLength, state.subnet)
+  state.proxyPid = await startProxy(state, imageRecipe().mirror)
+  writeState(state)
+  await sh`ssh-keygen -q -t ed25519 -N '' -C ${`kubeplay-lab-${state.name}`} -f ${state.keyFile}`
+
+  options.log(`starting ${state.hosts.length} hosts on ${state.bridge} (${state.subnet})`)
+  const started = Date.now()
+  const hostKeys = await Promise.all(state.hosts.map((host) => prepareHost(state, host)))
+  writeFileSync(state.knownHostsFile, state.hosts.map((h, i) => `${h.address} ${hostKeys[i]}\n`).join(''))
+  await Promise.all(state.hosts.map((host) => startHost(state, host, (change) => updateHost(state, host.name, change))))
+  await waitForSsh(state)
+  const sshReadySeconds = (Date.now() - started) / 1000
+  options.log(`${state.hosts.length} hosts answer ssh after ${sshReadySeconds.toFixed(1)} s`)
+  await writeInventory(state)
+  return { state, reused: false, imageBuildSeconds: image.builtInSeconds, sshReadySeconds }
+}
+
+async function isReusable(lab: LabState, hosts: number): Promise<boolean> {
+  if (lab.hosts.length !== hosts || lab.image !== imageDir(imageRecipe())) return false
+  if (lab.hosts.some((h) => h.poweredOff || h.networkCut)) return false
+  return (await labProblems(lab)).length === 0 && existsSync(lab.inventoryFile)
+}
+
+export async function waitForSsh(lab: LabState, hosts = lab.hosts, timeoutMs = 90_000) {
+  const failed: string[] = []
+  await Promise.all(hosts.map(async (host) => {
+    const ready = await waitFor(async () => (await runOnHost(lab, host, 'true', 10_000)).exitCode === 0, timeoutMs, 300)
+    if (!ready) failed.push(host.name)
+  }))
+  if (failed.length > 0) {
+    const last = await runOnHost(lab, hosts.find((h) => h.name === failed[0])!, 'true', 10_000)
+    throw new Error(`hosts do not answer ssh after ${timeoutMs / 1000} s: ${failed.join(', ')} (${last.stderr.trim()})`)
+  }
+}
+
+function otherLabs(name: string): LabState[] {
+  if (!existsSync(STATE_ROOT)) return []
+  return readdirSync(STATE_ROOT).flatMap((entry) => {
+    const other = entry === name ? undefined : readState(join(STATE_ROOT, entry))
+    return other ? [other] : []
+  })
+}
+
+// Another lab with the same bridge, subnet or machine names would tangle the two.
+function refuseClash(plan: ReturnType<typeof planLab>, others: LabState[]) {
+  for (const other of others) {
+    const clash = other.bridge === plan.bridge ? `bridge ${plan.bridge}`
+      : other.subnet === plan.subnet ? `subnet ${plan.subnet}`
+      : machinePrefix(other.name) === machinePrefix(plan.name) ? `machine names ${machinePrefix(plan.name)}*`
+      : undefined
+    if (clash) throw new Error(`lab "${other.name}" already uses ${clash}; give this lab another --name, --bridge or --subnet`)
+  }
+}
+
+// Labs sit on separate bridges, so VRRP adverts cannot meet; distinct ids still keep captures unambiguous.
+function freeRouterId(preferred: number, others: LabState[]): number {
+  const used = new Set(others.map((o) => o.routerId))
+  let id = preferred
+  while (used.has(id)) id = (id % 255) + 1
+  return id
+}
+
+/** Stops every host and the proxy by their recorded PIDs, removes links, mounts, cgroups, bridge and state. */
+export async function labDown(identity: LabIdentity, log: Log) {
+  const stateDir = labStateDir(identity.name)
+  const state = readState(stateDir)
+  if (state) {
+    log(`stopping lab ${state.name} (${state.hosts.length} hosts)`)
+    await Promise.all(state.hosts.map((host) => stopHost(host, { keepDisk: false })))
+    await stopProxy(state, state.proxyPid)
+  }
+  await sweepLeftovers(identity, state)
+  const mounts = mountsUnder(stateDir)
+  if (mounts.length > 0) throw new Error(`still mounted, state kept: ${mounts.join(', ')}`)
+  rmSync(stateDir, { recursive: true, force: true })
+  if (state) rmSync(dirname(state.inventoryFile), { recursive: true, force: true })
+  restoreInotifyLimitIfLastLab()
+}
+
+// Whatever a crash left without a record: mounts under the lab's state dir, its machines' links, its bridge.
+async function sweepLeftovers(identity: LabIdentity, state: LabState | undefined) {
+  for (const point of mountsUnder(labStateDir(identity.name))) await sh`umount ${point}`
+  const prefix = `vb-${machinePrefix(identity.name)}`
+  for (const link of readdirSync('/sys/class/net').filter((l) => l.startsWith(prefix))) await deleteLink(link)
+  const bridge = state?.bridge ?? identity.bridge
+  const bridgeAddress = state?.bridgeAddress ?? planLab(identity, 4).bridgeAddress
+  const owned = await sh({ nothrow: true })`ip -4 -o addr show dev ${bridge}`
+  // Without a state file, only a bridge carrying this lab's address is this lab's.
+  if (state || owned.stdout.includes(` ${bridgeAddress}/`)) await deleteLink(bridge)
+}
