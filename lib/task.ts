@@ -15,7 +15,7 @@ export interface Task {
   /** Decides per host whether the task has work to do; false reports the host as skipped. */
   when?: (host: HostContext) => boolean | Promise<boolean>
   /** Run once at the end of the task on a host that notified them, in the order written here. */
-  handlers?: Record<string, (host: HostContext) => Promise<void>>
+  handlers?: Record<string, (host: HostContext) => Promise<unknown>>
   run: (host: HostContext) => Promise<void>
 }
 

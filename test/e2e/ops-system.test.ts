@@ -54,7 +54,18 @@ async function cleanUp(): Promise<void> {
   ].join('\n'))
 }
 
-test.before(async () => {
+// Set up on first use rather than in test.before: uvu reports an error thrown in a hook as nothing at all.
+let ready: Promise<void> | undefined
+const setUp = () => (ready ??= connectToLab())
+
+function labTest(name: string, body: () => Promise<void>) {
+  test(name, async () => {
+    await setUp()
+    await body()
+  })
+}
+
+async function connectToLab(): Promise<void> {
   lab = await assertLabUp()
   inventory = await loadInventory(lab.inventoryFile)
   const labHost = lab.hosts.find((h) => h.group === 'spare') ?? lab.hosts[lab.hosts.length - 1]
@@ -66,7 +77,7 @@ test.before(async () => {
   await cleanUp()
   originalFstab = await connection.exec('cat /etc/fstab').then((r) => r.stdout)
   originalSysctl = await sh('sysctl -n net.ipv4.ip_forward net.ipv4.tcp_keepalive_time | paste -sd " "')
-})
+}
 
 test.after(async () => {
   if (!connection) return
@@ -77,7 +88,7 @@ test.after(async () => {
   await connection.close()
 })
 
-test('apt.packages: check mode changes nothing; install and hold; again ok; unhold; remove', async () => {
+labTest('apt.packages: check mode changes nothing; install and hold; again ok; unhold; remove', async () => {
   const check = await ok(() => apt.packages({ names: [PACKAGE], hold: true }), { check: true })
   assert.is(check.changed, 1)
   assert.match(check.reports[0].summary ?? '', `install ${PACKAGE}`)
@@ -113,7 +124,7 @@ test('apt.packages: check mode changes nothing; install and hold; again ok; unho
   assert.is(reinstall.reports[0].summary, `install ${PACKAGE}`, 'the lists were updated once this run already')
 })
 
-test('apt.repository: keyring dearmored like gpg, signed-by source verified by apt-get update; next install updates', async () => {
+labTest('apt.repository: keyring dearmored like gpg, signed-by source verified by apt-get update; next install updates', async () => {
   const gnupg = mkdtempSync(join(tmpdir(), 'kp-gpg-'))
   try {
     const gpg = (args: string[], input?: string) => execFileSync('gpg', ['--homedir', gnupg, '--batch', '--quiet', ...args], { input })
@@ -139,6 +150,12 @@ test('apt.repository: keyring dearmored like gpg, signed-by source verified by a
     assert.ok(keyring.equals(gpg(['--dearmor'], armored)), 'the keyring is what gpg --dearmor makes')
     assert.is((await ok(() => apt.repository(repo))).changed, 0)
 
+    // The key downloaded on the host (curl supports file: URLs, and the lab has no internet).
+    await ok(() => files.file(`${REPO.dir}/key.asc`, { content: armored }))
+    assert.is((await ok(() => apt.repository({ ...repo, key: { url: `file://${REPO.dir}/key.asc` } }))).changed, 0, 'same keyring')
+    const badUrl = await run(() => apt.repository({ ...repo, key: { url: `file://${REPO.dir}/missing.asc` } }))
+    assert.match(badUrl.error?.message ?? '', `cannot download the key of apt repository ${REPO.name} from file://${REPO.dir}/missing.asc`)
+
     const update = await connection.exec('apt-get update -q 2>&1')
     assert.is(update.code, 0, update.stdout)
     assert.not.match(update.stdout, /NO_PUBKEY|not signed|W:|E:/)
@@ -159,7 +176,7 @@ test('apt.repository: keyring dearmored like gpg, signed-by source verified by a
 const unitFile = (sleep: string) =>
   `[Unit]\nDescription=kubeplay ops test\n\n[Service]\nExecStart=/bin/sleep ${sleep}\n\n[Install]\nWantedBy=multi-user.target\n`
 
-test('systemd.service: enable and start, again ok; restart; a changed unit file gets a daemon-reload; stop', async () => {
+labTest('systemd.service: enable and start, again ok; restart; a changed unit file gets a daemon-reload; stop', async () => {
   assert.is((await ok(() => files.file(UNIT_FILE, { content: unitFile('infinity') }))).changed, 1)
   const start = await ok(() => systemd.service(UNIT, { enabled: true, state: 'started' }))
   assert.is(start.reports[0].summary, 'enable; start')
@@ -190,7 +207,7 @@ test('systemd.service: enable and start, again ok; restart; a changed unit file 
   assert.match(missing.error?.message ?? '', 'kp-no-such-unit.service is not-found')
 })
 
-test('a config that fails validation leaves the old file and the running service alone, handler not notified', async () => {
+labTest('a config that fails validation leaves the old file and the running service alone, handler not notified', async () => {
   await ok(async () => {
     await files.file(UNIT_CONFIG, { content: 'valid=yes\n' })
     await files.file(UNIT_FILE, { content: unitFile('infinity') })
@@ -205,7 +222,7 @@ test('a config that fails validation leaves the old file and the running service
   assert.is(await sh(`systemctl show -p MainPID --value ${UNIT}`), pid)
 })
 
-test('sysctl.set: persisted and applied, again ok; drift of the live value alone is re-applied', async () => {
+labTest('sysctl.set: persisted and applied, again ok; drift of the live value alone is re-applied', async () => {
   await sh('sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.tcp_keepalive_time=7200')
   const values = { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_keepalive_time': 600 }
   const check = await ok(() => sysctl.set(values, { file: SYSCTL_FILE }), { check: true })
@@ -226,7 +243,7 @@ test('sysctl.set: persisted and applied, again ok; drift of the live value alone
   assert.is((await ok(() => sysctl.set(values, { file: SYSCTL_FILE }))).changed, 0)
 })
 
-test('modules.load: built-in overlay and br_netfilter count as present; only the file changes; again ok', async () => {
+labTest('modules.load: built-in overlay and br_netfilter count as present; only the file changes; again ok', async () => {
   const first = await ok(() => modules.load(['overlay', 'br_netfilter'], { file: MODULES_FILE }))
   assert.is(first.reports[0].summary, `create ${MODULES_FILE}`)
   assert.match(await sh(`cat ${MODULES_FILE}`), 'overlay\nbr_netfilter')
@@ -239,7 +256,7 @@ test('modules.load: built-in overlay and br_netfilter count as present; only the
   assert.match(await sh(`cat ${MODULES_FILE}`), 'overlay\nbr_netfilter', 'a failed plan wrote nothing')
 })
 
-test('swap.off: swap lines in /etc/fstab commented out, the rest kept; again ok', async () => {
+labTest('swap.off: swap lines in /etc/fstab commented out, the rest kept; again ok', async () => {
   await sh(`printf '%s\\n' '/dev/sdz1 /data ext4 defaults 0 2' '/swapfile none swap sw 0 0' 'UUID=1234 none  swap  defaults 0 0' >> /etc/fstab`)
   const off = await ok(() => swap.off())
   assert.is(off.changed, 1)

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path'
 import { sh } from './shell.js'
 import { CACHE_ROOT, shortHash } from './config.js'
-import { isRunning, sleep } from './processes.js'
+import { withLock } from './lock.js'
 
 const HOST_SOURCES = '/etc/apt/sources.list.d/debian.sources'
 
@@ -73,7 +73,7 @@ export async function ensureImage(log: (line: string) => void): Promise<{ dir: s
   const complete = () => existsSync(join(dir, '.complete'))
   if (complete()) return { dir }
   mkdirSync(CACHE_ROOT, { recursive: true })
-  return withBuildLock(`${dir}.lock`, log, async () => {
+  return withLock(`${dir}.lock`, log, async () => {
     if (complete()) return { dir }
     const started = Date.now()
     log(`building base image ${dir} (debootstrap, about a minute)`)
@@ -91,25 +91,6 @@ export async function ensureImage(log: (line: string) => void): Promise<{ dir: s
     }
     return { dir, builtInSeconds: (Date.now() - started) / 1000 }
   })
-}
-
-async function withBuildLock<T>(lock: string, log: (line: string) => void, build: () => Promise<T>): Promise<T> {
-  for (let waited = 0; ; waited++) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' })
-      break
-    } catch {
-      const holder = Number(readFileSync(lock, 'utf8'))
-      if (!isRunning(holder)) { rmSync(lock, { force: true }); continue }
-      if (waited === 0) log(`waiting for process ${holder}, which is building the base image`)
-      await sleep(1000)
-    }
-  }
-  try {
-    return await build()
-  } finally {
-    rmSync(lock, { force: true })
-  }
 }
 
 /** Identifies the image directory itself: an overlay keeps using the directory it was mounted on. */

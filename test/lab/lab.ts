@@ -4,7 +4,7 @@ import { type LabIdentity, labIdentity, labStateDir } from './config.js'
 import { type HostCondition, hostCondition, labProblems } from './health.js'
 import { startHost, stopHost } from './host.js'
 import { waitForSsh } from './lifecycle.js'
-import { setLinkUp } from './network.js'
+import { routeDevice, setLinkUp } from './network.js'
 import { type HostState, type LabState, readState, updateHost } from './state.js'
 import { runOnHost, sshOptions } from './ssh.js'
 import type { HostGroup } from './config.js'
@@ -78,10 +78,16 @@ export function sshArgs(hostName: string, lab?: Partial<LabIdentity>): string[] 
   return [...sshOptions(s), `root@${host(s, hostName).address}`]
 }
 
-/** Runs a shell command on a host as root (after assertLabUp). Never throws: look at exitCode. */
+/**
+ * Runs a shell command on a host as root. Never throws on the command's failure: look at exitCode. Throws if
+ * the host's address would not go through the lab's bridge (a lab that is down must not send anything out).
+ */
 export async function runOn(hostName: string, command: string, options: { timeoutMs?: number; lab?: Partial<LabIdentity> } = {}) {
   const s = state(options.lab)
-  return runOnHost(s, host(s, hostName), command, options.timeoutMs)
+  const h = host(s, hostName)
+  const device = await routeDevice(h.address)
+  if (device !== s.bridge) throw new Error(`lab "${s.name}" is not up: ${h.address} would go through ${device ?? 'no device'}, not ${s.bridge}`)
+  return runOnHost(s, h, command, options.timeoutMs)
 }
 
 /** Orderly poweroff: SIGTERM to the host's nspawn, as a power button would. Its disk is kept. */

@@ -1,13 +1,14 @@
 // Bringing a lab up and down. Both first clear whatever a crashed earlier run of the same lab left behind.
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { type LabIdentity, STATE_ROOT, labStateDir, machinePrefix, planLab } from './config.js'
+import { type LabIdentity, type LabPlan, STATE_ROOT, labStateDir, machinePrefix, planLab } from './config.js'
 import { labProblems } from './health.js'
 import { hostDir, mountsUnder, prepareHost, startHost, stopHost } from './host.js'
 import { ensureImage, imageDir, imageIdentity, imageRecipe } from './image.js'
 import { writeInventory } from './inventory-file.js'
 import { raiseInotifyLimit, restoreInotifyLimitIfLastLab } from './limits.js'
 import { createBridge, deleteLink } from './network.js'
+import { withLock } from './lock.js'
 import { waitFor } from './processes.js'
 import { startProxy, stopProxy } from './proxy.js'
 import { sh } from './shell.js'
@@ -22,12 +23,16 @@ export interface UpResult { state: LabState; reused: boolean; imageBuildSeconds?
 
 export async function labUp(identity: LabIdentity, options: UpOptions): Promise<UpResult> {
   const plan = planLab(identity, options.hosts)
+  return withLock(lockFile(identity), options.log, () => up(identity, plan, options))
+}
+
+async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Promise<UpResult> {
   const existing = readState(plan.stateDir)
   if (existing && !options.fresh && await isReusable(existing, options.hosts)) {
     options.log(`lab ${plan.name} is already up with ${options.hosts} hosts`)
     return { state: existing, reused: true }
   }
-  await labDown(identity, options.log)
+  await down(identity, options.log)
   const others = otherLabs(plan.name)
   refuseClash(plan, others)
 
@@ -86,7 +91,7 @@ function otherLabs(name: string): LabState[] {
 }
 
 // Another lab with the same bridge, subnet or machine names would tangle the two.
-function refuseClash(plan: ReturnType<typeof planLab>, others: LabState[]) {
+function refuseClash(plan: LabPlan, others: LabState[]) {
   for (const other of others) {
     const clash = other.bridge === plan.bridge ? `bridge ${plan.bridge}`
       : other.subnet === plan.subnet ? `subnet ${plan.subnet}`
@@ -106,6 +111,13 @@ function freeRouterId(preferred: number, others: LabState[]): number {
 
 /** Stops every host and the proxy by their recorded PIDs, removes links, mounts, cgroups, bridge and state. */
 export async function labDown(identity: LabIdentity, log: Log) {
+  await withLock(lockFile(identity), log, () => down(identity, log))
+}
+
+// Next to the state directory, not in it: `down` removes that.
+const lockFile = (identity: LabIdentity) => `${labStateDir(identity.name)}.lock`
+
+async function down(identity: LabIdentity, log: Log) {
   const stateDir = labStateDir(identity.name)
   const state = readState(stateDir)
   if (state) {

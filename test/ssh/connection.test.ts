@@ -7,6 +7,7 @@ import { AuthError, CommandTimeoutError, ConnectionLostError } from '../../lib/s
 import { shellQuote } from '../../lib/ssh/quote.js'
 import { startFreezableProxy } from '../support/freezable-proxy.js'
 import { startSshd, type TestSshd } from '../support/sshd.js'
+import { loud } from '../support/hooks.js'
 
 let sshd: TestSshd
 const opened: Connection[] = []
@@ -19,10 +20,10 @@ function open(user: string, options: ConnectionOptions = {}): Connection {
   return connection
 }
 
-test.before(async () => {
+test.before(loud('setup of connection.test.ts', async () => {
   sshd = await startSshd()
   process.on('warning', onWarning)
-})
+}))
 
 test.after(async () => {
   process.off('warning', onWarning)

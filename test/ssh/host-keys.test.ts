@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import { Connection, type ConnectionOptions } from '../../lib/ssh/connection.js'
 import { HostKeyChangedError, HostKeyUnknownError } from '../../lib/ssh/errors.js'
 import { startSshd, type TestSshd } from '../support/sshd.js'
+import { loud } from '../support/hooks.js'
 
 let sshd: TestSshd
 let expectedFingerprint: string
@@ -13,10 +14,10 @@ let expectedFingerprint: string
 const connection = (options: ConnectionOptions) =>
   new Connection(sshd.hostFor('root'), { sshConfigFile: false, agentSocket: false, ...options })
 
-test.before(async () => {
+test.before(loud('setup of host-keys.test.ts', async () => {
   sshd = await startSshd()
   expectedFingerprint = execFileSync('ssh-keygen', ['-lf', `${sshd.dir}/host_ed25519.pub`], { encoding: 'utf8' }).split(' ')[1]
-})
+}))
 
 test.after(() => sshd.stop())
 

@@ -11,6 +11,7 @@ import { secret } from '../../lib/secrets.js'
 import { Connection, type ConnectionOptions } from '../../lib/ssh/connection.js'
 import { onHost, type OnHostOptions } from '../support/on-host.js'
 import { startSshd, type TestSshd } from '../support/sshd.js'
+import { loud } from '../support/hooks.js'
 
 let sshd: TestSshd
 let root: Connection
@@ -32,11 +33,11 @@ async function ok<T>(body: () => Promise<T>, options?: OnHostOptions) {
   return result
 }
 
-test.before(async () => {
+test.before(loud('setup of ops-files.test.ts', async () => {
   sshd = await startSshd()
   root = connect('root')
   dir = mkdtempSync(join(tmpdir(), 'kp-ops-files-'))
-})
+}))
 
 test.after(async () => {
   await root.close()

@@ -7,6 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runKubeplay, writeInventory } from '../support/cli.js'
 import { freePort, startSshd, type TestSshd } from '../support/sshd.js'
+import { loud } from '../support/hooks.js'
 
 const PLAY = 'test/fixtures/example-play.ts'
 const SECRET = 'kp-test-secret-0f9e8d7c6b5a'
@@ -34,10 +35,10 @@ function report(path: string) {
   return JSON.parse(readFileSync(path, 'utf8'))
 }
 
-test.before(async () => {
+test.before(loud('setup of runner.test.ts', async () => {
   sshd = await startSshd({ addresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3'] })
   deadPort = await freePort()
-})
+}))
 test.before.each(() => {
   work = mkdtempSync(join(tmpdir(), 'kp-runner-'))
 })

@@ -6,13 +6,14 @@ import { Connection } from '../../lib/ssh/connection.js'
 import { UnreachableError } from '../../lib/ssh/errors.js'
 import { startSilentServer } from '../support/freezable-proxy.js'
 import { freePort, startSshd, type TestSshd } from '../support/sshd.js'
+import { loud } from '../support/hooks.js'
 
 let sshd: TestSshd
 const options = { knownHostsFile: '/dev/null', sshConfigFile: false as const, agentSocket: false as const }
 
-test.before(async () => {
+test.before(loud('setup of unreachable.test.ts', async () => {
   sshd = await startSshd()
-})
+}))
 
 test.after(() => sshd.stop())
 

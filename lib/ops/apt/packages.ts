@@ -23,7 +23,9 @@ export interface PackagesOptions extends OperationOptions {
 
 const NAME = /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/
 const VERSION = /^[A-Za-z0-9.+~:*-]+$/
-const APT_GET = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold'
+const APT_GET = raw('DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold')
+// Held packages are changed only when the caller asked for exactly that (a pinned version, or removal).
+const CHANGE_HELD = raw('--allow-downgrades --allow-change-held-packages')
 const APPLY_TIMEOUT_MS = 30 * 60_000
 
 // apt through a proxy can hang: each try is bounded, and a failed one is retried.
@@ -48,7 +50,7 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
     const change = changeOf([
       updating ? { summary: 'apt-get update', script: UPDATE_LISTS } : null,
       toInstall.length ? installStep(toInstall.map((n) => ({ name: n, have: have(n), version: version[n] }))) : null,
-      toRemove.length ? { summary: `remove ${toRemove.join(', ')}`, script: sh`${raw(APT_GET)} remove --allow-change-held-packages ${toRemove}` } : null,
+      toRemove.length ? { summary: `remove ${toRemove.join(', ')}`, script: sh`${APT_GET} remove ${CHANGE_HELD} ${toRemove}` } : null,
       toHold.length ? { summary: `hold ${toHold.join(', ')}`, script: sh`apt-mark hold ${toHold} >/dev/null` } : null,
       toUnhold.length ? { summary: `unhold ${toUnhold.join(', ')}`, script: sh`apt-mark unhold ${toUnhold} >/dev/null` } : null,
     ], { timeoutMs: APPLY_TIMEOUT_MS })
@@ -67,14 +69,11 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
 function installStep(items: { name: string; have: AptPackage; version?: string }[]): Step {
   const specs = items.map((i) => (i.version ? `${i.name}=${i.version}` : i.name))
   const pinned = items.some((i) => i.version)
-  const what = items.map((i) => {
-    const spec = i.version ? `${i.name}=${i.version}` : i.name
-    return i.have.installed ? `${spec} (was ${i.have.version})` : spec
-  })
+  const what = items.map((i, n) => (i.have.installed ? `${specs[n]} (was ${i.have.version})` : specs[n]))
   return {
     summary: `install ${what.join(', ')}`,
-    // A pinned version may be older than the installed one, or the package held.
-    script: sh`${raw(APT_GET)} install ${pinned ? raw('--allow-downgrades --allow-change-held-packages ') : raw('')}${specs}`,
+    // A pinned version may be older than the installed one, or held at another.
+    script: pinned ? sh`${APT_GET} install ${CHANGE_HELD} ${specs}` : sh`${APT_GET} install ${specs}`,
   }
 }
 

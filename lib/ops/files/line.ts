@@ -18,6 +18,8 @@ export interface LineOptions extends OperationOptions {
   state?: 'present' | 'absent'
   /** When the file does not exist: create it (default) with these attributes (0644 root:root). */
   create?: boolean | AttributeOptions
+  /** As for files.file: a command that checks the edited file before it stays in place. */
+  validate?: string
 }
 
 export function line(path: string, options: LineOptions): Promise<OpReport> {
@@ -30,12 +32,12 @@ export function line(path: string, options: LineOptions): Promise<OpReport> {
       if (state === 'absent') return null
       if (options.create === false) throw new TaskError(`${path} does not exist (and create is false)`)
       const created = attributes(typeof options.create === 'object' ? options.create : {}, 0o644)
-      return changeOf([fileStep(fact, { path, content: `${options.line}\n`, ...created })])
+      return changeOf([fileStep(fact, { path, content: `${options.line}\n`, ...created, validate: options.validate })])
     }
     if (fact.content === undefined) throw new TaskError(`${path} is too large to edit line by line`)
     const edit = editLines(fact.content, options.line, matcher(options), state)
     if (!edit) return null
-    const step = fileStep(fact, { path, content: edit.content, mode: fact.mode, owner: String(fact.uid), group: String(fact.gid) })
+    const step = fileStep(fact, { path, content: edit.content, mode: fact.mode, owner: String(fact.uid), group: String(fact.gid), validate: options.validate })
     return changeOf([step && { ...step, summary: `${path}: ${edit.summary}` }])
   }, { notify: options.notify })
 }

@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Mustache from 'mustache'
 import type { OpReport } from '../../context.js'
 import { TaskError } from '../../errors.js'
 import { file, type FileOptions } from './file.js'
 
-/** The repository's files/ directory: template names are relative to it. */
-export const FILES_DIR = fileURLToPath(new URL('../../../files/', import.meta.url))
+/** Template names are relative to the repository's files/, or to $KUBEPLAY_FILES_DIR (a site's own copy). */
+export const FILES_DIR = process.env.KUBEPLAY_FILES_DIR
+  ? resolve(process.env.KUBEPLAY_FILES_DIR)
+  : fileURLToPath(new URL('../../../files/', import.meta.url))
 
 export type TemplateOptions = Omit<FileOptions, 'content'>
 

@@ -47,9 +47,11 @@ export function sha256(content: string | Buffer): string {
 }
 
 function writeStep(want: DesiredFile, content: Buffer, summary: string, diff: string): Step {
-  const tempTemplate = `${dirname(want.path)}/.${basename(want.path)}.kubeplay.XXXXXX`
+  const dir = dirname(want.path)
+  const tempTemplate = `${dir}/.${basename(want.path)}.kubeplay.XXXXXX`
   const script = [
     sh`p=${want.path}`,
+    sh`[ -d ${dir} ] || { echo ${`kubeplay: cannot write ${want.path}: directory ${dir} does not exist`} >&2; exit 1; }`,
     'bak=',
     sh`tmp=$(mktemp -- ${tempTemplate})`,
     // Whatever goes wrong from here on, no temp file stays behind, and a kept-aside old file goes back in place.
