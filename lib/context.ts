@@ -59,7 +59,26 @@ export class HostContext {
     private readonly remote: Remote,
     private readonly log: RunLog,
     private readonly onReport: (report: OpReport) => void = () => {},
+    private readonly connectTo?: (host: Host) => Promise<Remote>,
   ) {}
+
+  /**
+   * Runs `fn` with another host of the inventory as the current one, like Ansible's delegate_to (e.g. read the
+   * CA hash on the first master while joining a node). Its operations count for this host.
+   */
+  async delegate<T>(hostName: string, fn: () => Promise<T>): Promise<T> {
+    const other = this.inventory.hosts.find((h) => h.name === hostName)
+    if (!other) throw new TaskError(`cannot delegate to ${hostName}: no such host in the inventory`)
+    if (!this.connectTo) throw new TaskError(`cannot delegate to ${hostName}: no connections to other hosts here`)
+    const remote = await this.connectTo(other)
+    const forward = (report: OpReport) => {
+      const shown = { ...report, op: `${report.op} (on ${hostName})` }
+      this.reports.push(shown)
+      this.onReport(shown)
+    }
+    const ctx = new HostContext(other, this.inventory, this.task, this.options, remote, this.log, forward, this.connectTo)
+    return runOnHost(ctx, fn)
+  }
 
   get check(): boolean {
     return this.options.check
@@ -99,6 +118,11 @@ const storage = new AsyncLocalStorage<HostContext>()
 
 export function runOnHost<T>(ctx: HostContext, fn: () => Promise<T>): Promise<T> {
   return storage.run(ctx, fn)
+}
+
+/** `await delegateTo('kube-master01', () => $\`cat /etc/kubernetes/pki/ca.crt\`.readonly())` */
+export function delegateTo<T>(hostName: string, fn: () => Promise<T>): Promise<T> {
+  return currentHost().delegate(hostName, fn)
 }
 
 /** The host the calling task body runs on. */

@@ -1,7 +1,7 @@
 // kubeplay's one entry point for task authors:
 //   import { task, main, $, files, systemd } from '../lib/index.js'
 export { main, runCli } from './cli.js'
-export { currentHost, type HostContext } from './context.js'
+export { currentHost, delegateTo, type HostContext } from './context.js'
 export { TaskError } from './errors.js'
 export { hostsIn, minorVersion, type Host, type Inventory } from './inventory.js'
 export { localSecret, randomToken } from './local-secrets.js'

@@ -44,7 +44,7 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
       recap.fail(host.name, task.name, error, connector.isUnreachable(error))
       throw error
     }
-    const ctx = new HostContext(host, inventory, task.name, config, remote, log, (r) => show(out, r, config))
+    const ctx = new HostContext(host, inventory, task.name, config, remote, log, (r) => show(out, host.name, r, config), (other) => connector.connect(other))
     try {
       const skipped = await runOnHost(ctx, () => runBody(task, ctx))
       const counts = recap.host(host.name)
@@ -114,12 +114,13 @@ async function runBody(task: Task, ctx: HostContext): Promise<boolean> {
   return false
 }
 
-function show(out: ListrTaskWrapper<unknown, any, any>, report: OpReport, options: RunOptions) {
+/** Hosts work in parallel, so every line names its host. */
+function show(out: ListrTaskWrapper<unknown, any, any>, host: string, report: OpReport, options: RunOptions) {
   if (report.status !== 'changed') {
-    if (options.verbose) out.output = `ok: ${report.op}`
+    if (options.verbose) out.output = `${host}: ok: ${report.op}`
     return
   }
   const verb = options.check ? 'would change' : 'changed'
-  out.output = `${verb}: ${report.op}${report.summary ? ` — ${report.summary}` : ''}`
+  out.output = `${host}: ${verb}: ${report.op}${report.summary ? ` — ${report.summary}` : ''}`
   if (options.diff && report.diff) out.output = report.diff
 }

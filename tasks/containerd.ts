@@ -5,7 +5,7 @@ import { pauseImage, registryServer } from '../lib/kubernetes.js'
 
 const containerd = task({
   name: 'containerd',
-  hosts: 'all',
+  hosts: ['masters', 'nodes'],
   handlers: {
     'restart containerd': () => systemd.service('containerd', { state: 'restarted' }),
   },

@@ -6,7 +6,7 @@ export const KUBERNETES_REPO = 'https://pkgs.k8s.io/core:/stable:'
 
 const prepare = task({
   name: 'prepare',
-  hosts: 'all',
+  hosts: ['masters', 'nodes'],
   async run({ host, inventory }) {
     await apt.packages({ names: ['ca-certificates', 'curl', 'gnupg', 'iptables', 'conntrack', 'socat', 'ethtool'] })
 

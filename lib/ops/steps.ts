@@ -3,7 +3,7 @@
 // exactly its own length.
 import type { Change } from '../operation.js'
 import { currentHost, type CommandResult, type HostContext } from '../context.js'
-import { CommandError } from '../errors.js'
+import { CommandError, TaskError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { buildCommand } from '../remote.js'
 
@@ -50,5 +50,8 @@ export async function runSteps(steps: Step[], options: ApplyOptions = {}): Promi
     const error = step.explain?.(result, ctx)
     if (error) throw error
   }
+  // Our scripts say what went wrong on lines starting with "kubeplay: ": that beats the whole script.
+  const own = result.stderr.split('\n').filter((l) => l.startsWith('kubeplay: '))
+  if (own.length) throw new TaskError(`${ctx.host.name} (task ${ctx.task}): ${own.map((l) => l.slice('kubeplay: '.length)).join('; ')}`)
   throw new CommandError(ctx.host.name, ctx.task, script, result.code, result.stderr, result.stdout)
 }

@@ -62,10 +62,6 @@ export function processesIn(dirs: string[]): number[] {
   return [...pids]
 }
 
-export function isInCgroups(pid: number, dirs: string[]): boolean {
-  return processesIn(dirs).includes(pid)
-}
-
 /** Removes the host's cgroups, deepest first, then the lab's and the lab root's once they are empty. */
 export function removeCgroups(dirs: string[]) {
   const removeTree = (dir: string) => {

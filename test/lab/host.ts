@@ -1,10 +1,10 @@
 // One lab host: an overlay of the base image with its own identity, booted by systemd-nspawn on the bridge.
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { sh } from './shell.js'
-import { createHostCgroups, isInCgroups, processesIn, removeCgroups } from './cgroups.js'
+import { createHostCgroups, processesIn, removeCgroups } from './cgroups.js'
 import { deleteLink } from './network.js'
 import { commandLine, isNamespaceInit, isRunning, parentOf, sleep, stopProcess, waitFor } from './processes.js'
 import { proxyUrl } from './proxy.js'
@@ -104,6 +104,7 @@ export async function startHost(lab: LabState, host: HostState, save: (change: P
     env: { ...process.env, LAB_CGROUP_PROCS: cgroups.map((c) => join(c, 'cgroup.procs')).join(' ') },
   })
   child.unref()
+  closeSync(console)
   if (!child.pid) throw new Error(`${host.name}: systemd-nspawn did not start`)
   const nspawnPid = child.pid
   save({ nspawnPid })
@@ -138,7 +139,9 @@ async function killLeftovers(cgroups: string[]) {
   for (let attempt = 0; attempt < 50; attempt++) {
     const left = processesIn(cgroups)
     if (left.length === 0) return
-    for (const pid of left) if (isInCgroups(pid, cgroups)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+    for (const pid of left) {
+      try { process.kill(pid, 'SIGKILL') } catch { /* exited meanwhile */ }
+    }
     await sleep(100)
   }
   throw new Error(`processes ${processesIn(cgroups).join(', ')} survive SIGKILL in ${cgroups[0]}`)

@@ -1,7 +1,7 @@
 // The caching apt proxy (apt-cacher-ng) that hosts install through: it runs in the root namespace, listens on
 // the bridge address only, and has its own config so that its Debian backend is this machine's mirror.
 import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { CACHE_ROOT } from './config.js'
@@ -44,6 +44,7 @@ export async function startProxy(lab: ProxyPlan, mirror: string): Promise<number
   const output = openSync(join(logs, 'console.log'), 'a')
   const child = spawn('apt-cacher-ng', ['-c', config], { detached: true, stdio: ['ignore', output, output] })
   child.unref()
+  closeSync(output)
   const pid = child.pid
   if (!pid) throw new Error('apt-cacher-ng did not start (is the apt-cacher-ng package installed?)')
   const listening = await waitFor(() => canConnect(lab.bridgeAddress, lab.proxyPort), 10_000, 200)

@@ -138,6 +138,19 @@ test('no secret appears in output, log file or report', async () => {
   }
 })
 
+test('a task can delegate work to another host; it counts for the delegating host', async () => {
+  const inv = inventory('delegate', { a1: host(1), a2: host(2), a3: host(3) })
+  const json = join(work, 'r.json')
+  const run = await runKubeplay('test/fixtures/delegate-play.ts', ['--inventory', inv, '--report', json])
+  assert.is(run.code, 0, run.output)
+  for (const n of [1, 2, 3]) assert.is(readFileSync(join(work, `h1/peers/a${n}`), 'utf8'), `127.0.0.${n}\n`)
+  assert.not.ok(existsSync(join(work, 'h2/peers')))
+  assert.is(readFileSync(join(work, 'h3/first-master'), 'utf8'), 'a1\n'.replace('a1', readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()))
+  // Its peer file on a1, its folder and its own file; a1's peers folder may be counted for a3 too.
+  assert.ok(report(json).hosts.a3.changed >= 3)
+  assert.match(run.stdout, /a3: changed: file .*\/h1\/peers\/a3 — create .* \(on a1\)|a3: changed: file .*peers\/a3 \(on a1\)/)
+})
+
 test('usage errors exit 1 before any connection', async () => {
   const inv = inventory('usage', { a1: host(1) })
   const logins = sshd.logins()
