@@ -4,8 +4,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { InventoryError, loadInventory, type Host, type Inventory } from './inventory.js'
+import { inventoryTypeErrors } from './inventory-typecheck.js'
 import { FileLog } from './log.js'
 import { SshConnector } from './pool.js'
+import { RunLock } from './run-lock.js'
 import { runPlay } from './runner.js'
 import type { Play, Task } from './task.js'
 
@@ -25,6 +27,7 @@ const FLAGS = {
   report: { type: 'string', help: 'write the recap as JSON to this file' },
   'fail-fast': { type: 'boolean', help: 'stop the whole play at the first failed host' },
   'accept-new-host-keys': { type: 'boolean', help: 'record unknown SSH host keys (a changed key still fails)' },
+  'break-lock': { type: 'boolean', help: 'remove the run lock another run left on the hosts (only if that run is gone)' },
   yes: { type: 'boolean', help: 'answer yes to confirmations (reset)' },
   help: { type: 'boolean', help: 'show this help' },
 } as const
@@ -36,6 +39,7 @@ export interface CliOptions {
   forks: number
   failFast: boolean
   acceptNewHostKeys: boolean
+  breakLock: boolean
   yes: boolean
   inventory: string
   report?: string
@@ -64,7 +68,7 @@ export async function runCli(argv: string[], target: Task | Play): Promise<numbe
       console.log(help(play))
       return EXIT_OK
     }
-    inventory = await loadInventory(options.inventory)
+    inventory = await loadInventory(options.inventory).catch(async (error) => { throw await withTypeErrors(error, options.inventory) })
     hosts = limitHosts(inventory, options.limit)
     selected = selectTasks(play, options)
   } catch (error) {
@@ -77,19 +81,19 @@ export async function runCli(argv: string[], target: Task | Play): Promise<numbe
   }
 
   const log = new FileLog(join('.kubeplay', 'logs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${play.name}.log`))
-  const connector = new SshConnector(inventory, { acceptNewHostKeys: options.acceptNewHostKeys })
+  const connector = new SshConnector(inventory, {
+    acceptNewHostKeys: options.acceptNewHostKeys,
+    lock: options.check ? undefined : new RunLock({ breakLock: options.breakLock }),
+  })
   const interrupt = new AbortController()
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130)
-    console.error('\ninterrupted: no new work starts; running commands finish (Ctrl-C again to quit now)')
-    interrupt.abort()
-  }
+  const onSigint = onInterrupt(interrupt, connector)
   process.on('SIGINT', onSigint)
   try {
     const recap = await runPlay(selected, inventory, {
       check: options.check,
       diff: options.diff,
       verbose: options.verbose,
+      yes: options.yes,
       forks: options.forks,
       failFast: options.failFast,
       hosts,
@@ -105,6 +109,34 @@ export async function runCli(argv: string[], target: Task | Play): Promise<numbe
     process.off('SIGINT', onSigint)
     await connector.closeAll()
   }
+}
+
+/**
+ * Ctrl-C once: no new work starts, running commands finish. Twice: running commands are killed. Either way the
+ * run then ends normally: locks released, connections closed, the recap so far printed. Three times: exit now.
+ */
+function onInterrupt(interrupt: AbortController, connector: SshConnector): () => void {
+  let presses = 0
+  return () => {
+    presses++
+    if (presses === 1) {
+      console.error('\ninterrupted: no new work starts; running commands finish (Ctrl-C again to kill them)')
+      interrupt.abort()
+    } else if (presses === 2) {
+      console.error('\ninterrupted again: killing the running commands (Ctrl-C again to quit at once)')
+      void connector.abortRunning('interrupted')
+    } else {
+      process.exit(130)
+    }
+  }
+}
+
+/** A bad inventory file: add the compiler's errors, which name the line (syntax and type errors). */
+async function withTypeErrors(error: unknown, file: string): Promise<unknown> {
+  if (!(error instanceof InventoryError)) return error
+  const typeErrors = await inventoryTypeErrors(file)
+  if (typeErrors.length === 0) return error
+  return new InventoryError([...error.problems, ...typeErrors.map((e) => `type error: ${e}`)], file)
 }
 
 export function parseFlags(argv: string[]): CliOptions {
@@ -124,6 +156,7 @@ export function parseFlags(argv: string[]): CliOptions {
     forks,
     failFast: Boolean(values['fail-fast']),
     acceptNewHostKeys: Boolean(values['accept-new-host-keys']),
+    breakLock: Boolean(values['break-lock']),
     yes: Boolean(values.yes),
     inventory: (values.inventory as string | undefined) ?? process.env.KUBEPLAY_INVENTORY ?? 'hosts.ts',
     report: values.report as string | undefined,

@@ -9,6 +9,8 @@ export interface RunOptions {
   check: boolean
   diff: boolean
   verbose: boolean
+  /** --yes: confirmations (reset) are answered yes. */
+  yes?: boolean
 }
 
 export interface ExecResult {
@@ -29,6 +31,8 @@ export interface CommandOptions {
   /** Safe in check mode: reads state, changes nothing. */
   readonly?: boolean
   timeoutMs?: number
+  /** The output is a secret (a private key, a kubeconfig): the run log gets the command and exit code only. */
+  secretOutput?: boolean
 }
 
 export interface CommandResult extends ExecResult {
@@ -92,7 +96,8 @@ export class HostContext {
     this.commands++
     const started = Date.now()
     const result = await this.remote.exec(command, { stdin: opts.stdin, timeoutMs: opts.timeoutMs })
-    this.log.command(this.host.name, this.task, command, result, Date.now() - started)
+    const logged = opts.secretOutput ? { ...result, stdout: result.stdout && '(secret output, not logged)' } : result
+    this.log.command(this.host.name, this.task, command, logged, Date.now() - started)
     if (result.code !== 0 && !opts.nothrow) {
       throw new CommandError(this.host.name, this.task, command, result.code, result.stderr, result.stdout)
     }

@@ -1,4 +1,5 @@
 // Facts about Kubernetes releases the playbook needs, derived from the inventory's version.
+import { hostsIn, type Host, type Inventory } from './inventory.js'
 
 /** The pause (sandbox) image kubeadm uses for a Kubernetes minor version (kubeadm's constants.PauseVersion). */
 export function pauseImage(kubernetesVersion: string): string {
@@ -10,4 +11,10 @@ export function pauseImage(kubernetesVersion: string): string {
 /** The upstream server a registry name stands for in containerd's certs.d hosts.toml. */
 export function registryServer(registry: string): string {
   return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`
+}
+
+/** The master that runs `kubeadm init` and answers for the cluster: the first of the masters group. */
+export function firstMaster(inventory: Inventory): Host {
+  const [first] = hostsIn(inventory, 'masters')
+  return first
 }

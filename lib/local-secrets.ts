@@ -25,8 +25,15 @@ export function localSecret(inventory: Inventory, name: string, generate: () => 
   return secret(store[name])
 }
 
-/** Letters and digits only, so the value needs no quoting in any config format. */
-export function randomToken(length: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-  return [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('')
+const LETTERS_AND_DIGITS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+
+/** Letters and digits only by default, so the value needs no quoting in any config format. */
+export function randomToken(length: number, alphabet = LETTERS_AND_DIGITS): string {
+  // Rejection sampling: a byte maps to a character only below the largest multiple of the alphabet's size.
+  const limit = 256 - (256 % alphabet.length)
+  let out = ''
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) if (b < limit && out.length < length) out += alphabet[b % alphabet.length]
+  }
+  return out
 }

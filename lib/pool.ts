@@ -1,18 +1,23 @@
-// One SSH connection per host for the whole run, opened on first use; a sudo password asked at most once.
+// One SSH connection per host for the whole run, opened on first use, with the host's run lock taken; a sudo
+// password asked at most once.
 import { createInterface } from 'node:readline'
 import type { Remote } from './context.js'
 import type { Host, Inventory } from './inventory.js'
+import type { RunLock } from './run-lock.js'
 import type { Connector } from './runner.js'
 import { secret } from './secrets.js'
 import { Connection, UnreachableError } from './ssh/index.js'
 
 export interface PoolOptions {
   acceptNewHostKeys?: boolean
+  /** Taken on every host when its connection opens, released by closeAll. None in check mode: it writes nothing. */
+  lock?: RunLock
 }
 
 export class SshConnector implements Connector {
   private readonly connections = new Map<string, Connection>()
   private readonly jumpPool = new Map<string, Connection>()
+  private readonly locks = new Map<string, Promise<void>>()
   private sudoPassword?: Promise<string | undefined>
 
   constructor(private readonly inventory: Inventory, private readonly options: PoolOptions = {}) {}
@@ -30,7 +35,17 @@ export class SshConnector implements Connector {
       this.connections.set(host.name, connection)
     }
     await connection.connect()
+    const { lock } = this.options
+    if (lock) {
+      if (!this.locks.has(host.name)) this.locks.set(host.name, lock.take(connection, host.name))
+      await this.locks.get(host.name)
+    }
     return connection
+  }
+
+  /** Kills the commands running now on every host (the second Ctrl-C). */
+  async abortRunning(reason: string): Promise<void> {
+    await Promise.allSettled([...this.connections.values()].map((c) => c.abortRunning(reason)))
   }
 
   isUnreachable(error: unknown): boolean {
@@ -42,7 +57,13 @@ export class SshConnector implements Connector {
     return Object.fromEntries([...this.connections].map(([name, c]) => [name, c.stats.commands]))
   }
 
+  /** Releases the run locks this run took, then closes every connection. */
   async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.locks].map(async ([name, taken]) => {
+      await taken
+      const timeoutMs = this.inventory.ssh.connectTimeoutMs ?? 10_000
+      await this.options.lock!.release({ exec: (command) => this.connections.get(name)!.exec(command, { timeoutMs }) })
+    }))
     await Promise.allSettled([...this.connections.values()].map((c) => c.close()))
     await Promise.allSettled([...this.jumpPool.values()].map((c) => c.close()))
   }

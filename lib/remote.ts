@@ -42,6 +42,12 @@ export class RemoteCommand implements PromiseLike<CommandResult> {
     return this
   }
 
+  /** The output is a secret: it is not written to the run log. */
+  secretOutput(): this {
+    this.options.secretOutput = true
+    return this
+  }
+
   stdin(input: string | Buffer): this {
     this.options.stdin = input
     return this

@@ -5,6 +5,7 @@ import { HostContext, runOnHost, type OpReport, type Remote, type RunOptions } f
 import type { Host, Inventory } from './inventory.js'
 import type { RunLog } from './log.js'
 import { Recap } from './recap.js'
+import { RunLockHeldError } from './run-lock.js'
 import { selectHosts, type Play, type Task } from './task.js'
 
 /** Opens (once) and hands out the connection to a host. */
@@ -30,12 +31,29 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
   const limit = pLimit(config.forks)
   let fatal = false
 
-  const runOne = async (task: Task, host: Host, out: ListrTaskWrapper<unknown, any, any>) => {
-    if (fatal || config.signal?.aborted) {
-      recap.host(host.name).skipped++
-      out.skip(config.signal?.aborted ? 'interrupted' : 'skipped: the play stopped')
-      return
+  const stopped = (host: Host, out: ListrTaskWrapper<unknown, any, any>) => {
+    if (!fatal && !config.signal?.aborted) return false
+    recap.host(host.name).skipped++
+    out.skip(config.signal?.aborted ? 'interrupted' : 'skipped: the play stopped')
+    return true
+  }
+
+  // Every host the play will work on is connected (and locked) before the first task: an unreachable host is
+  // known at once, and a host locked by another run stops this one before it changes anything anywhere.
+  const connectOne = async (host: Host, out: ListrTaskWrapper<unknown, any, any>) => {
+    if (stopped(host, out)) return
+    try {
+      await connector.connect(host)
+    } catch (error) {
+      down.add(host.name)
+      recap.fail(host.name, 'connect', error, connector.isUnreachable(error))
+      if (error instanceof RunLockHeldError) fatal = true
+      throw error
     }
+  }
+
+  const runOne = async (task: Task, host: Host, out: ListrTaskWrapper<unknown, any, any>) => {
+    if (stopped(host, out)) return
     let remote: Remote
     try {
       remote = await connector.connect(host)
@@ -67,8 +85,18 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
     }
   }
 
-  const tasks = new Listr(
-    play.tasks.map((task) => ({
+  const touched = config.hosts.filter((host) => play.tasks.some((task) => selectHosts(task.hosts, inventory).some((h) => h.name === host.name)))
+  const connecting = {
+    title: 'connect',
+    task: (_: unknown, parent: ListrTaskWrapper<unknown, any, any>) => parent.newListr(
+      touched.map((host) => ({ title: host.name, task: (_: unknown, out: ListrTaskWrapper<unknown, any, any>) => limit(() => connectOne(host, out)) })),
+      { concurrent: true, exitOnError: false },
+    ),
+  }
+
+  const tasks = new Listr([
+    connecting,
+    ...play.tasks.map((task) => ({
       title: task.name,
       task: (_: unknown, parent: ListrTaskWrapper<unknown, any, any>) => {
         const selected = new Set(selectHosts(task.hosts, inventory).map((h) => h.name))
@@ -85,14 +113,14 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
         )
       },
     })),
-    {
-      concurrent: false,
-      exitOnError: false,
-      renderer: config.renderer,
-      fallbackRenderer: 'simple',
-      rendererOptions: { collapseErrors: false, collapseSubtasks: false, showErrorMessage: true } as any,
-    },
-  )
+  ], {
+    concurrent: false,
+    exitOnError: false,
+    renderer: config.renderer,
+    fallbackRenderer: 'simple',
+    registerSignalListeners: false, // listr2 would exit(127) on Ctrl-C; the CLI stops the run in order instead
+    rendererOptions: { collapseErrors: false, collapseSubtasks: false, showErrorMessage: true } as any,
+  })
   try {
     await tasks.run()
   } catch {

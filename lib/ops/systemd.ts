@@ -1,6 +1,6 @@
 // systemd units: enabled or not, started, stopped, restarted or reloaded; daemon-reload when a unit file changed.
-import type { OpReport } from '../context.js'
-import { TaskError } from '../errors.js'
+import { currentHost, type OpReport } from '../context.js'
+import { indent, TaskError } from '../errors.js'
 import { gather } from '../facts/query.js'
 import { systemdUnitQuery, type SystemdUnit } from '../facts/systemd.js'
 import { operate, type OperationOptions } from '../operation.js'
@@ -19,13 +19,21 @@ const RUNNING = new Set(['active', 'activating', 'reloading'])
 export function service(name: string, options: ServiceOptions): Promise<OpReport> {
   return operate(`service ${name}`, async () => {
     const [unit] = await gather(systemdUnitQuery(name))
+    // In check mode the package that brings the unit may be one that "would be installed" a step earlier.
+    if (unit.loadState === 'not-found' && currentHost().check && wants(options)) {
+      return { summary: `${describe(options)} (its unit is not installed yet)`, apply: async () => {} }
+    }
     return changeOf(serviceSteps(unit, options))
   }, { notify: options.notify })
 }
 
+function wants(options: ServiceOptions): boolean {
+  return options.enabled === true || (options.state !== undefined && options.state !== 'stopped')
+}
+
 function serviceSteps(unit: SystemdUnit, options: ServiceOptions): (Step | null)[] {
   const { name } = unit
-  const wantsIt = options.enabled === true || (options.state !== undefined && options.state !== 'stopped')
+  const wantsIt = wants(options)
   if (unit.loadState !== 'loaded') {
     if (wantsIt || unit.loadState === 'masked') throw new TaskError(`systemd unit ${name} is ${unit.loadState}: cannot ${describe(options)} it`)
     return [] // not there, and not wanted enabled or running: as wanted
@@ -33,15 +41,52 @@ function serviceSteps(unit: SystemdUnit, options: ServiceOptions): (Step | null)
   const enabled = ENABLED.has(unit.unitFileState)
   const running = RUNNING.has(unit.activeState)
   const action = (verb: string): Step => ({ summary: verb, script: sh`systemctl ${verb} -- ${name}` })
+  const launch = (verb: 'start' | 'restart' | 'reload') => launchStep(name, verb)
   return [
     unit.needDaemonReload ? { summary: 'daemon-reload', script: 'systemctl daemon-reload' } : null,
     options.enabled === true && !enabled ? action('enable') : null,
     options.enabled === false && ['enabled', 'enabled-runtime'].includes(unit.unitFileState) ? action('disable') : null,
-    options.state === 'started' && !running ? action('start') : null,
+    options.state === 'started' && !running ? launch('start') : null,
     options.state === 'stopped' && running ? action('stop') : null,
-    options.state === 'restarted' ? action('restart') : null,
-    options.state === 'reloaded' ? action(running ? 'reload' : 'start') : null,
+    options.state === 'restarted' ? launch('restart') : null,
+    options.state === 'reloaded' ? launch(running ? 'reload' : 'start') : null,
   ]
+}
+
+/** Exit code of a launch step whose unit did not come up; its stderr then starts with the mark. */
+const UNIT_FAILED = 98
+const UNIT_FAILED_MARK = 'kubeplay-unit-failed'
+const JOURNAL_LINES = 20
+
+/**
+ * start, restart or reload, then check the unit is still active a second later: `systemctl start` returns 0 for
+ * a Type=simple service that exits at once on a bad config. On failure, the unit's state and its journal's last
+ * lines go to the error.
+ */
+function launchStep(name: string, verb: 'start' | 'restart' | 'reload'): Step {
+  const mark = `${UNIT_FAILED_MARK} ${name}`
+  const script = [
+    'up=yes',
+    sh`systemctl ${verb} -- ${name} || up=`,
+    sh`if [ -n "$up" ]; then sleep 1; systemctl is-active --quiet -- ${name} || up=; fi`,
+    'if [ -z "$up" ]; then',
+    sh`  echo ${mark} >&2`,
+    sh`  systemctl show -p ActiveState -p SubState -p Result -- ${name} | paste -sd ' ' >&2 || true`,
+    sh`  journalctl --no-pager -o short-iso -n ${JOURNAL_LINES} -u ${name} >&2 || true`,
+    `  exit ${UNIT_FAILED}`,
+    'fi',
+  ].join('\n')
+  return {
+    summary: verb,
+    script,
+    explain: (result, ctx) => {
+      const at = result.stderr.indexOf(`${mark}\n`)
+      if (result.code !== UNIT_FAILED || at < 0) return undefined
+      const [state, ...journal] = result.stderr.slice(at + mark.length + 1).trimEnd().split('\n')
+      return new TaskError(`systemd unit ${name} failed to ${verb} on ${ctx.host.name} (task ${ctx.task}): ${state}\n` +
+        `  journal (last ${JOURNAL_LINES} lines of journalctl -u ${name}):\n${indent(journal.join('\n') || '(empty)', '    ')}`)
+    },
+  }
 }
 
 function describe(options: ServiceOptions): string {

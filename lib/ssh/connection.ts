@@ -1,4 +1,5 @@
 // One SSH connection per host, opened on first use and shared by every command of the run.
+import { randomBytes } from 'node:crypto'
 import { constants as osConstants, homedir } from 'node:os'
 import { Readable, type Duplex } from 'node:stream'
 import { NodeSSH } from 'node-ssh'
@@ -7,7 +8,7 @@ import type { ClientChannel } from 'ssh2'
 import { planAuth, type AuthPlan } from './auth.js'
 import { parseJump, readSshConfig, resolveTarget, type HostSettings, type SshTarget } from './config.js'
 import {
-  AuthError, CommandTimeoutError, ConnectionLostError, describeEndpoint, HostKeyChangedError, HostKeyUnknownError, SshError,
+  AuthError, CommandAbortedError, CommandTimeoutError, ConnectionLostError, describeEndpoint, HostKeyChangedError, HostKeyUnknownError, SshError,
   UnreachableError, type Endpoint,
 } from './errors.js'
 import { appendKnownHost, fingerprint, KnownHosts, keyTypeOf } from './known-hosts.js'
@@ -76,10 +77,17 @@ export class Connection {
   readonly stats: ConnectionStats = { connects: 0, commands: 0, bytesSent: 0, bytesReceived: 0 }
   hostKey?: HostKeyInfo
   private readonly target: SshTarget
-  private readonly ssh = new NodeSSH()
+  private ssh = new NodeSSH()
   private readonly channels: LimitFunction
+  /** Channels running a command, with the tag that names the command's bash on the host. */
+  private readonly running = new Map<ClientChannel, string>()
+  private readonly tagPrefix = `kubeplay-${randomBytes(4).toString('hex')}-`
+  private sequence = 0
   private opening?: Promise<void>
+  private reopening?: Promise<void>
   private lost?: SshError
+  private closed = false
+  private readonly aborted = new WeakMap<ClientChannel, string>()
   private sudoMode?: Promise<SudoMode>
   private ownJump?: Connection
 
@@ -98,11 +106,60 @@ export class Connection {
     return this.options.knownHostsFile ?? `${homedir()}/.ssh/known_hosts`
   }
 
-  /** Opens the connection once; concurrent and later callers share the same attempt (and its failure). */
-  connect(): Promise<void> {
+  /**
+   * Opens the connection once; concurrent and later callers share the same attempt (and its failure). A
+   * connection found lost is opened again ONCE per run; commands that were running when it dropped are not
+   * repeated (they failed: whether they ran is unknown).
+   */
+  async connect(): Promise<void> {
     this.opening ??= this.open()
-    return this.opening
+    await this.opening
+    if (this.lost && !this.closed) {
+      this.reopening ??= this.reopen(this.lost)
+      await this.reopening
+    }
   }
+
+  /**
+   * Kills every command running now: each fails with CommandAbortedError. Later commands run normally
+   * (releasing the run lock needs one). sshd (OpenSSH 9.2 at least) ignores the SSH "signal" request, so a
+   * separate command finds each one's bash by its tag and kills its process group (or it and its children).
+   */
+  async abortRunning(reason: string): Promise<void> {
+    const tags = [...this.running].map(([channel, tag]) => {
+      this.aborted.set(channel, reason)
+      return tag
+    })
+    await this.killOnHost(tags)
+    for (const channel of this.running.keys()) if (this.aborted.has(channel)) channel.close()
+  }
+
+  /**
+   * Stops the commands with these tags on the host: their process group when their bash leads one (a root login),
+   * else their bash and its children. sshd (OpenSSH 9.2 at least) ignores the SSH "signal" request, and closing
+   * a channel does not stop its command, so this takes a command of its own, outside the channel limit (the
+   * commands to kill may hold every slot).
+   */
+  private async killOnHost(tags: string[]): Promise<void> {
+    if (tags.length === 0 || this.lost) return
+    const patterns = tags.map((tag) => `[${tag[0]}]${tag.slice(1)}$`) // [k]ubeplay-…: never matches this command itself
+    const kill = [
+      'targets=',
+      `for pattern in ${patterns.map(shellQuote).join(' ')}; do`,
+      '  for p in $(pgrep -f -- "$pattern"); do',
+      '    pg=$(ps -o pgid= -p "$p" | tr -d " ")',
+      '    if [ "$pg" = "$p" ]; then t="-$p"; else t="$p $(pgrep -P "$p" | tr "\\n" " ")"; fi',
+      '    kill -TERM -- $t; targets="$targets $t"',
+      '  done',
+      'done 2>/dev/null',
+      // TERM first, so that scripts clean up (a file write removes its temp file); KILL what is left.
+      '[ -z "$targets" ] || { sleep 2; kill -KILL -- $targets 2>/dev/null; }; true',
+    ].join('\n')
+    const direct = this.target.user === 'root'
+    const remote = remoteCommand(kill, undefined, direct ? { kind: 'direct' } : await this.sudo())
+    await this.ssh.execCommand(remote.command, { stdin: remote.stdin && Readable.from([remote.stdin]) }).catch(() => undefined)
+  }
+
 
   /**
    * Runs `command` under `bash -c` with LC_ALL=C; through sudo for a non-root user unless `sudo: false`.
@@ -113,8 +170,9 @@ export class Connection {
     await this.connect()
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs
     const direct = this.target.user === 'root' || options.sudo === false
-    const remote = remoteCommand(command, options.stdin, direct ? { kind: 'direct' } : await this.sudo())
-    return this.run(remote.command, remote.stdin, timeoutMs, command)
+    const tag = `${this.tagPrefix}${++this.sequence}`
+    const remote = remoteCommand(command, options.stdin, direct ? { kind: 'direct' } : await this.sudo(), tag)
+    return this.run(remote.command, remote.stdin, timeoutMs, command, tag)
   }
 
   /**
@@ -137,7 +195,9 @@ export class Connection {
   }
 
   async close(): Promise<void> {
+    this.closed = true
     await this.opening?.catch(() => undefined)
+    await this.reopening?.catch(() => undefined)
     this.lost ??= new ConnectionLostError(this.endpoint, `${describeEndpoint(this.endpoint)}: connection already closed`)
     this.ssh.dispose()
     await this.ownJump?.close()
@@ -172,6 +232,17 @@ export class Connection {
     }
     this.watch()
     this.stats.connects++
+  }
+
+  private async reopen(lost: SshError): Promise<void> {
+    this.ssh.dispose()
+    this.ssh = new NodeSSH()
+    try {
+      await this.open()
+    } catch (err) {
+      throw new ConnectionLostError(this.endpoint, `${lost.message}; one reconnect was tried and failed: ${(err as Error).message}`, { cause: err })
+    }
+    this.lost = undefined
   }
 
   private planAuth(): AuthPlan {
@@ -251,11 +322,13 @@ export class Connection {
     const client = this.ssh.connection!
     client.setMaxListeners(100) // node-ssh adds one 'error' listener per exec while its channel opens
     const where = describeEndpoint(this.endpoint)
+    // After a reconnect, the old client's late events must not mark the new connection lost.
+    const current = () => this.ssh.connection === client
     client.on('error', (err: Error) => {
-      this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost: ${err.message}`, { cause: err })
+      if (current()) this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost: ${err.message}`, { cause: err })
     })
     client.on('close', () => {
-      this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost`)
+      if (current()) this.lost ??= new ConnectionLostError(this.endpoint, `${where}: connection lost`)
     })
   }
 
@@ -266,42 +339,78 @@ export class Connection {
     return this.sudoMode
   }
 
+  private abortedError(channel: ClientChannel | undefined, label: string): CommandAbortedError | undefined {
+    const reason = channel && this.aborted.get(channel)
+    return reason ? new CommandAbortedError(this.endpoint, label, reason) : undefined
+  }
+
   /** One channel: waits for a free slot, sends the command, collects output as bytes and decodes once. */
-  private run(remoteCommand: string, stdin: string | Buffer | undefined, timeoutMs: number, label: string): Promise<ExecResult> {
+  /**
+   * One command on a channel, waiting for a free slot. A command that never got its channel because the connection
+   * had dropped was certainly not run: it is sent again once over the reopened connection.
+   */
+  private run(remoteCommand: string, stdin: string | Buffer | undefined, timeoutMs: number, label: string, tag?: string): Promise<ExecResult> {
     return this.channels(async () => {
-      if (this.lost) throw this.lost
-      const input = stdin === undefined ? undefined : Buffer.from(stdin)
-      this.stats.commands++
-      this.stats.bytesSent += Buffer.byteLength(remoteCommand) + (input?.length ?? 0)
-      const stdout: Buffer[] = []
-      const stderr: Buffer[] = []
-      let channel: ClientChannel | undefined
-      const execution = this.ssh.execCommand(remoteCommand, {
-        stdin: input && Readable.from([input]),
-        noTrim: true,
-        onChannel: (opened) => { channel = opened },
-        onStdout: (chunk) => stdout.push(chunk),
-        onStderr: (chunk) => stderr.push(chunk),
-      })
-      const response = await withTimeout(execution, timeoutMs, () => {
-        channel?.signal('KILL')
-        channel?.close()
-        return new CommandTimeoutError(this.endpoint, label, timeoutMs)
-      }).catch((err: Error) => {
-        throw err instanceof SshError ? err : this.lost ?? new SshError(this.endpoint, `${describeEndpoint(this.endpoint)}: ${err.message}`, { cause: err })
-      })
-      if (response.code === null && response.signal === null) {
-        throw this.lost ?? new ConnectionLostError(this.endpoint, `${describeEndpoint(this.endpoint)}: channel closed without an exit status: ${label}`)
+      const send = async () => {
+        await this.connect() // lost while this command waited for a channel: not sent yet, so safe to reconnect
+        if (this.lost) throw this.lost
+        return this.send(remoteCommand, stdin, timeoutMs, label, tag)
       }
-      const out = Buffer.concat(stdout)
-      const err = Buffer.concat(stderr)
-      this.stats.bytesReceived += out.length + err.length
-      const result: ExecResult = { stdout: out.toString('utf8'), stderr: err.toString('utf8'), code: response.code ?? exitCodeFor(response.signal) }
-      if (response.signal) result.signal = response.signal
-      return result
+      try {
+        return await send()
+      } catch (err) {
+        if (!unsent.has(err as Error) || this.closed) throw err
+        return send()
+      }
     })
   }
+
+  /** Sends the command, collects output as bytes and decodes once. */
+  private async send(remoteCommand: string, stdin: string | Buffer | undefined, timeoutMs: number, label: string, tag?: string): Promise<ExecResult> {
+    const input = stdin === undefined ? undefined : Buffer.from(stdin)
+    this.stats.commands++
+    this.stats.bytesSent += Buffer.byteLength(remoteCommand) + (input?.length ?? 0)
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    let channel: ClientChannel | undefined
+    const execution = this.ssh.execCommand(remoteCommand, {
+      stdin: input && Readable.from([input]),
+      noTrim: true,
+      onChannel: (opened) => {
+        channel = opened
+        if (tag) this.running.set(opened, tag)
+      },
+      onStdout: (chunk) => stdout.push(chunk),
+      onStderr: (chunk) => stderr.push(chunk),
+    })
+    const response = await withTimeout(execution, timeoutMs, () => {
+      if (channel && tag) void this.killOnHost([tag]).finally(() => channel?.close())
+      else channel?.close()
+      return new CommandTimeoutError(this.endpoint, label, timeoutMs)
+    }).catch((err: Error) => {
+      const error = this.abortedError(channel, label) ?? (err instanceof SshError ? err : this.lost ?? new SshError(this.endpoint, `${describeEndpoint(this.endpoint)}: ${err.message}`, { cause: err }))
+      if (!channel && this.lost) unsent.add(error)
+      throw error
+    }).finally(() => {
+      if (channel) this.running.delete(channel)
+    })
+    const aborted = this.abortedError(channel, label)
+    if (aborted) throw aborted
+    if (response.code === null && response.signal === null) {
+      throw this.lost ?? new ConnectionLostError(this.endpoint, `${describeEndpoint(this.endpoint)}: channel closed without an exit status: ${label}`)
+    }
+    const out = Buffer.concat(stdout)
+    const err = Buffer.concat(stderr)
+    this.stats.bytesReceived += out.length + err.length
+    const result: ExecResult = { stdout: out.toString('utf8'), stderr: err.toString('utf8'), code: response.code ?? exitCodeFor(response.signal) }
+    if (response.signal) result.signal = response.signal
+    return result
+  }
+
 }
+
+/** Errors of commands that never reached the host (no channel was opened). */
+const unsent = new WeakSet<Error>()
 
 /** The shell convention for a process killed by a signal ("SIGKILL"): 128 + its number. */
 function exitCodeFor(signal: string | null): number {

@@ -66,3 +66,10 @@ export class CommandTimeoutError extends SshError {
     super(endpoint, `${describeEndpoint(endpoint)}: command timed out after ${timeoutMs} ms: ${command}`)
   }
 }
+
+/** The run was interrupted (a second Ctrl-C) while this command ran: it was sent SIGKILL and its channel closed. */
+export class CommandAbortedError extends SshError {
+  constructor(endpoint: Endpoint, readonly command: string, reason: string) {
+    super(endpoint, `${describeEndpoint(endpoint)}: command aborted (${reason}): ${command}`)
+  }
+}

@@ -15,8 +15,9 @@ export interface RemoteCommand {
   stdin?: Buffer
 }
 
-export function remoteCommand(command: string, stdin: string | Buffer | undefined, mode: SudoMode): RemoteCommand {
-  const inBash = `env LC_ALL=C bash -c ${shellQuote(command)}`
+/** `tag` becomes bash's $0: it names the process on the host, so that an abort can find and kill it. */
+export function remoteCommand(command: string, stdin: string | Buffer | undefined, mode: SudoMode, tag = 'bash'): RemoteCommand {
+  const inBash = `env LC_ALL=C bash -c ${shellQuote(command)} ${shellQuote(tag)}`
   const input = stdin === undefined ? undefined : Buffer.from(stdin)
   switch (mode.kind) {
     case 'direct':

@@ -98,7 +98,7 @@ test('apt-get install of a small package works inside a host through the proxy',
 })
 
 test('keepalived on the three masters holds the VIP and moves it when the holder stops', async () => {
-  for (const host of masters()) await aptInstall(host, ['keepalived'])
+  await Promise.all(masters().map((host) => aptInstall(host, ['keepalived'])))
   await Promise.all(masters().map((host, i) => mustRun(host, `cat > /etc/keepalived/keepalived.conf <<'EOF'
 vrrp_instance lab_test {
   state BACKUP

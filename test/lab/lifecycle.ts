@@ -7,7 +7,7 @@ import { hostDir, mountsUnder, prepareHost, startHost, stopHost } from './host.j
 import { ensureImage, imageDir, imageIdentity, imageRecipe } from './image.js'
 import { writeInventory } from './inventory-file.js'
 import { raiseInotifyLimit, restoreInotifyLimitIfLastLab } from './limits.js'
-import { createBridge, deleteLink } from './network.js'
+import { assertBridgeAvailable, createBridge, deleteLink } from './network.js'
 import { withLock } from './lock.js'
 import { waitFor } from './processes.js'
 import { startProxy, stopProxy } from './proxy.js'
@@ -35,6 +35,7 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
   await down(identity, options.log)
   const others = otherLabs(plan.name)
   refuseClash(plan, others)
+  await assertBridgeAvailable(plan.bridge, plan.subnet)
 
   const image = await ensureImage(options.log)
   const state: LabState = {
@@ -47,7 +48,8 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
   }
   writeState(state) // from here on, `down` can undo every step even if this process dies
   raiseInotifyLimit(options.hosts)
-  await createBridge(state.bridge, state.bridgeAddress, state.prefixLength, state.subnet)
+  await createBridge(state.bridge, state.bridgeAddress, state.prefixLength)
+  state.bridgeCreated = true
   state.proxyPid = await startProxy(state, imageRecipe().mirror)
   writeState(state)
   await sh`ssh-keygen -q -t ed25519 -N '' -C ${`kubeplay-lab-${state.name}`} -f ${state.keyFile}`
@@ -138,9 +140,9 @@ async function sweepLeftovers(identity: LabIdentity, state: LabState | undefined
   for (const point of mountsUnder(labStateDir(identity.name))) await sh`umount ${point}`
   const prefix = `vb-${machinePrefix(identity.name)}`
   for (const link of readdirSync('/sys/class/net').filter((l) => l.startsWith(prefix))) await deleteLink(link)
+  // An interface of that name is this lab's if `up` recorded creating it, or if it carries the lab's address.
   const bridge = state?.bridge ?? identity.bridge
-  const bridgeAddress = state?.bridgeAddress ?? planLab(identity, 4).bridgeAddress
   const owned = await sh({ nothrow: true })`ip -4 -o addr show dev ${bridge}`
-  // Without a state file, only a bridge carrying this lab's address is this lab's.
-  if (state || owned.stdout.includes(` ${bridgeAddress}/`)) await deleteLink(bridge)
+  const bridgeAddress = state?.bridgeAddress ?? planLab(identity, 4).bridgeAddress
+  if (state?.bridgeCreated || owned.stdout.includes(` ${bridgeAddress}/`)) await deleteLink(bridge)
 }

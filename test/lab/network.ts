@@ -27,18 +27,24 @@ export async function routeDevice(address: string): Promise<string | undefined> 
   return (JSON.parse(out.stdout) as { dev?: string }[])[0]?.dev
 }
 
-/** Called after this lab's own leftovers are cleared: an existing bridge or used subnet belongs to someone else. */
-export async function createBridge(bridge: string, address: string, prefixLength: number, subnet: string) {
+/**
+ * Called before anything is recorded or created: after this lab's own leftovers are cleared, an existing
+ * interface of that name or a subnet in use belongs to someone else.
+ */
+export async function assertBridgeAvailable(bridge: string, subnet: string) {
   if (linkExists(bridge)) throw new Error(`interface ${bridge} already exists and is not this lab's; pick another with --bridge or KUBEPLAY_LAB_BRIDGE`)
   const addresses = await sh`ip -j -4 addr show to ${subnet}`
   const routes = await sh`ip -j -4 route show ${subnet}`
   if (addresses.stdout.includes('"ifname"') || routes.stdout.includes('"dev"')) {
     throw new Error(`subnet ${subnet} is already in use on this machine; pick another with --subnet or KUBEPLAY_LAB_SUBNET`)
   }
+}
+
+export async function createBridge(bridge: string, address: string, prefixLength: number) {
   await sh`ip link add name ${bridge} type bridge mcast_snooping 0`
   const ipv6 = `/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`
   if (existsSync(ipv6)) writeFileSync(ipv6, '1')
-  await sh`ip addr replace ${address}/${prefixLength} dev ${bridge}`
+  await sh`ip addr add ${address}/${prefixLength} dev ${bridge}`
   await sh`ip link set ${bridge} up`
 }
 

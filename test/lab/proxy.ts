@@ -37,8 +37,10 @@ export async function startProxy(lab: ProxyPlan, mirror: string): Promise<number
     'ForeGround: 1',
     'Remap-debrep: file:deb_mirror*.gz /debian ; file:backends_debian',
     'ExThreshold: 4',
-    // Hosts update in parallel: give the backend time, and fail a stuck download rather than hang.
     'NetworkTimeout: 30',
+    // Parallel `apt-get update`s race on the cached InRelease ("Failure to move file ... out of the way") and
+    // one client hangs for minutes. Release files are small: pass them through, cache the rest (immutable).
+    'DontCacheRequested: /(In)?Release(\\.gpg)?$',
     '',
   ].join('\n'))
   const output = openSync(join(logs, 'console.log'), 'a')

@@ -21,6 +21,8 @@ export interface LabState extends Omit<LabPlan, 'hosts'> {
   /** Inode of the image directory when the hosts were mounted on it. */
   imageInode?: number
   proxyPid?: number
+  /** Set once `up` has created the bridge: only then does `down` delete an interface of that name. */
+  bridgeCreated?: boolean
   hosts: HostState[]
   startedAt: string
 }

@@ -1,9 +1,9 @@
 // Connection against a real sshd: exec, concurrency, reuse, upload, sudo, timeouts, a dying connection.
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Connection, type ConnectionOptions } from '../../lib/ssh/connection.js'
-import { AuthError, CommandTimeoutError, ConnectionLostError } from '../../lib/ssh/errors.js'
+import { AuthError, CommandAbortedError, CommandTimeoutError, ConnectionLostError } from '../../lib/ssh/errors.js'
 import { shellQuote } from '../../lib/ssh/quote.js'
 import { startFreezableProxy } from '../support/freezable-proxy.js'
 import { startSshd, type TestSshd } from '../support/sshd.js'
@@ -164,9 +164,12 @@ test('a missing inventory key file is an AuthError', async () => {
 test('a command timeout kills the command and leaves the connection usable', async () => {
   const root = open('root')
   const start = Date.now()
-  const error = await root.exec('sleep 10', { timeoutMs: 300 }).catch((err: Error) => err)
+  const marker = `${sshd.dir}/timeout-marker`
+  const error = await root.exec(`sleep 2; touch ${marker}`, { timeoutMs: 300 }).catch((err: Error) => err)
   assert.instance(error, CommandTimeoutError)
   assert.ok(Date.now() - start < 2000)
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  assert.not.ok(existsSync(marker), 'the timed-out command went on running on the host')
   assert.is((await root.exec('echo still here')).stdout, 'still here\n')
 })
 
@@ -186,12 +189,88 @@ test('a host that stops answering mid-command fails through the keepalive instea
     const error = await running
     assert.instance(error, ConnectionLostError)
     assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms`)
-    const next = await dying.exec('true').catch((err: Error) => err)
-    assert.instance(next, ConnectionLostError, 'later execs fail fast with the same error')
+    const next = await dying.exec('echo back')
+    assert.is(next.stdout, 'back\n', 'the next command runs over a new connection')
+    assert.is(dying.stats.connects, 2)
   } finally {
     await proxy.close()
   }
 })
+
+test('a dropped connection is reopened once; a second drop fails the host, fast, from then on', async () => {
+  const proxy = await startFreezableProxy(sshd.port)
+  try {
+    const dropping = throughProxy(proxy.port, 'dropping')
+    const logins = sshd.logins()
+    assert.is((await dropping.exec('echo one')).stdout, 'one\n')
+    proxy.cut()
+    await waitFor(() => dropping.exec('true').then(() => dropping.stats.connects === 2))
+    assert.is((await dropping.exec('echo two')).stdout, 'two\n', 'reconnected')
+    assert.is(sshd.logins() - logins, 2)
+
+    proxy.cut()
+    const error = await waitForError(() => dropping.exec('echo three'))
+    assert.instance(error, ConnectionLostError)
+    assert.match(error.message, /^dropping \(127\.0\.0\.1:\d+\): connection lost/)
+    assert.is(await dropping.exec('true').catch((err: Error) => err), error, 'no second reconnect: the same error at once')
+    assert.is(dropping.stats.connects, 2)
+  } finally {
+    await proxy.close()
+  }
+})
+
+test('when the one reconnect fails, the error says the connection was lost and why the reconnect failed', async () => {
+  const proxy = await startFreezableProxy(sshd.port)
+  const gone = throughProxy(proxy.port, 'gone')
+  assert.is((await gone.exec('echo one')).stdout, 'one\n')
+  await proxy.close() // the host is gone for good: the reconnect is refused
+  const start = Date.now()
+  const error = await waitForError(() => gone.exec('echo two'))
+  assert.instance(error, ConnectionLostError)
+  assert.match(error.message, /^gone \(127\.0\.0\.1:\d+\): connection lost.*; one reconnect was tried and failed: .*connection refused/)
+  assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms`)
+  assert.is(gone.stats.connects, 1)
+})
+
+function throughProxy(port: number, name: string): Connection {
+  const knownHostsFile = `${sshd.dir}/known_hosts_${name}`
+  writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${sshd.hostKeyPub}\n`)
+  const connection = new Connection({ ...sshd.hostFor('root', name), port }, { knownHostsFile, sshConfigFile: false, agentSocket: false, connectTimeoutMs: 2000 })
+  opened.push(connection)
+  return connection
+}
+
+/** The drop is seen when the socket closes, or when the next write fails: either way, this command fails. */
+async function waitForError(exec: () => Promise<unknown>): Promise<Error> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const error = await exec().then(() => undefined, (err: Error) => err)
+    if (error) return error
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('the command kept succeeding')
+}
+
+test('abortRunning kills the running commands (CommandAbortedError); the connection still serves later ones', async () => {
+  const root = open('root')
+  const marker = `${sshd.dir}/abort-marker`
+  const running = root.exec(`sleep 3.21; touch ${marker}`).catch((err: Error) => err)
+  await waitFor(async () => (await root.exec(`pgrep -f '^sleep 3.21$' >/dev/null`)).code === 0)
+  await root.abortRunning('interrupted')
+  const error = await running
+  assert.instance(error, CommandAbortedError)
+  assert.match((error as Error).message, 'command aborted (interrupted)')
+  await new Promise((resolve) => setTimeout(resolve, 3500))
+  assert.not.ok(existsSync(marker), 'the aborted command went on running on the host')
+  assert.is((await root.exec('echo after')).stdout, 'after\n')
+})
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 test('through a jump host (ProxyJump-style [user@]host:port): works, two logins', async () => {
   const before = sshd.logins()

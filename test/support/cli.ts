@@ -1,5 +1,5 @@
 // Runs a task or play file the way an operator does (`tsx tasks/x.ts --flags`) and captures what it prints.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -15,16 +15,31 @@ export interface CliRun {
 }
 
 export function runKubeplay(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const { FORCE_COLOR: _, ...inherited } = process.env
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-      env: { ...inherited, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c })
+  return startKubeplay(file, args, env, timeoutMs).done
+}
+
+export interface StartedRun {
+  child: ChildProcess
+  /** Output so far. */
+  output(): string
+  done: Promise<CliRun>
+}
+
+/**
+ * Starts a run and returns at once (to signal it mid-run). Runs lock hosts with a lock file per test process
+ * unless `env` names one: on the local sshd every "host" is this machine, shared with other test runs.
+ */
+export function startKubeplay(file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): StartedRun {
+  const { FORCE_COLOR: _, ...inherited } = process.env
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    env: { ...inherited, NO_COLOR: '1', KUBEPLAY_RUN_LOCK: testRunLock(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => { stdout += c })
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c })
+  const done = new Promise<CliRun>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.once('error', reject)
     child.once('close', (code) => {
@@ -33,6 +48,12 @@ export function runKubeplay(file: string, args: string[], env: Record<string, st
       resolve({ code, stdout, stderr, output: stdout + stderr, logFile, log: () => (logFile ? readFileSync(logFile, 'utf8') : '') })
     })
   })
+  return { child, output: () => stdout + stderr, done }
+}
+
+/** The run lock path the runs of this test process use. */
+export function testRunLock(): string {
+  return `/run/kubeplay-test-${process.pid}.lock`
 }
 
 /** Writes an inventory module under .kubeplay/test/ and returns its path. */

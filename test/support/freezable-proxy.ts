@@ -5,6 +5,8 @@ import { connect, createServer, type Socket } from 'node:net'
 export interface FreezableProxy {
   port: number
   freeze(): void
+  /** Closes the open connections (a dropped link, an sshd restart) and keeps accepting new ones. */
+  cut(): void
   close(): Promise<void>
 }
 
@@ -20,6 +22,9 @@ export function startFreezableProxy(targetPort: number): Promise<FreezableProxy>
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve({
       port: (server.address() as { port: number }).port,
+      cut: () => {
+        for (const socket of sockets.splice(0)) socket.destroy()
+      },
       freeze: () => {
         for (const socket of sockets) {
           socket.unpipe()

@@ -3,7 +3,7 @@ import { currentHost, type OpReport } from '../../context.js'
 import { TaskError } from '../../errors.js'
 import { aptPackages, type AptPackage } from '../../facts/apt.js'
 import { operate, type OperationOptions } from '../../operation.js'
-import { raw } from '../../remote.js'
+import { raw, type RawShell } from '../../remote.js'
 import { changeOf, sh, type Step } from '../steps.js'
 import { aptRunState, needsListsUpdate } from './run-state.js'
 
@@ -19,11 +19,15 @@ export interface PackagesOptions extends OperationOptions {
    * repository changed); never: install from the lists as they are.
    */
   update?: 'if-missing' | 'never'
+  /** How long to wait for the dpkg lock another process holds (unattended-upgrades, a manual apt). Default 120. */
+  lockTimeoutS?: number
 }
 
 const NAME = /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/
 const VERSION = /^[A-Za-z0-9.+~:*-]+$/
-const APT_GET = raw('DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold')
+const DEFAULT_LOCK_TIMEOUT_S = 120
+const aptGet = (lockTimeoutS: number) =>
+  raw(`DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=${lockTimeoutS} -o Dpkg::Options::=--force-confold`)
 // Held packages are changed only when the caller asked for exactly that (a pinned version, or removal).
 const CHANGE_HELD = raw('--allow-downgrades --allow-change-held-packages')
 const APPLY_TIMEOUT_MS = 30 * 60_000
@@ -36,7 +40,8 @@ const UPDATE_LISTS = `for attempt in 1 2 3; do
 done`
 
 export function packages(options: PackagesOptions): Promise<OpReport> {
-  const { names, state = 'present', version = {}, hold } = checkOptions(options)
+  const { names, state = 'present', version = {}, hold, lockTimeoutS = DEFAULT_LOCK_TIMEOUT_S } = checkOptions(options)
+  const aptCommand = aptGet(lockTimeoutS)
   return operate(`packages ${names.join(' ')}`, async () => {
     const ctx = currentHost()
     const installed = await aptPackages(names)
@@ -49,11 +54,11 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
     const updating = toInstall.length > 0 && options.update !== 'never' && needsListsUpdate(runState)
     const change = changeOf([
       updating ? { summary: 'apt-get update', script: UPDATE_LISTS } : null,
-      toInstall.length ? installStep(toInstall.map((n) => ({ name: n, have: have(n), version: version[n] }))) : null,
-      toRemove.length ? { summary: `remove ${toRemove.join(', ')}`, script: sh`${APT_GET} remove ${CHANGE_HELD} ${toRemove}` } : null,
+      toInstall.length ? installStep(aptCommand, toInstall.map((n) => ({ name: n, have: have(n), version: version[n] }))) : null,
+      toRemove.length ? { summary: `remove ${toRemove.join(', ')}`, script: sh`${aptCommand} remove ${CHANGE_HELD} ${toRemove}` } : null,
       toHold.length ? { summary: `hold ${toHold.join(', ')}`, script: sh`apt-mark hold ${toHold} >/dev/null` } : null,
       toUnhold.length ? { summary: `unhold ${toUnhold.join(', ')}`, script: sh`apt-mark unhold ${toUnhold} >/dev/null` } : null,
-    ], { timeoutMs: APPLY_TIMEOUT_MS })
+    ].map((step) => step && { ...step, explain: lockHeld(lockTimeoutS) }), { timeoutMs: APPLY_TIMEOUT_MS })
     if (!change || !updating) return change
     return {
       ...change,
@@ -66,14 +71,26 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
   }, options)
 }
 
-function installStep(items: { name: string; have: AptPackage; version?: string }[]): Step {
+/** apt's "Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 812 (unattended-upgr)" as one clear error. */
+function lockHeld(lockTimeoutS: number): Step['explain'] {
+  return (result, ctx) => {
+    const found = /Could not get lock (\S+?)\.?(?: It is held by process (\d+)(?: \(([^)]*)\))?)?\s*$/m.exec(result.stderr)
+    if (!found) return undefined
+    const [, lock, pid, command] = found
+    const holder = pid ? `process ${pid}${command ? ` (${command})` : ''}` : 'another process'
+    return new TaskError(`${ctx.host.name} (task ${ctx.task}): the dpkg lock ${lock} is held by ${holder}; ` +
+      `waited ${lockTimeoutS} s for it. Let that finish (or stop it), then run again.`)
+  }
+}
+
+function installStep(aptCommand: RawShell, items: { name: string; have: AptPackage; version?: string }[]): Step {
   const specs = items.map((i) => (i.version ? `${i.name}=${i.version}` : i.name))
   const pinned = items.some((i) => i.version)
   const what = items.map((i, n) => (i.have.installed ? `${specs[n]} (was ${i.have.version})` : specs[n]))
   return {
     summary: `install ${what.join(', ')}`,
     // A pinned version may be older than the installed one, or held at another.
-    script: pinned ? sh`${APT_GET} install ${CHANGE_HELD} ${specs}` : sh`${APT_GET} install ${specs}`,
+    script: pinned ? sh`${aptCommand} install ${CHANGE_HELD} ${specs}` : sh`${aptCommand} install ${specs}`,
   }
 }
 

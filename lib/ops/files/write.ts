@@ -56,6 +56,7 @@ function writeStep(want: DesiredFile, content: Buffer, summary: string, diff: st
     sh`tmp=$(mktemp -- ${tempTemplate})`,
     // Whatever goes wrong from here on, no temp file stays behind, and a kept-aside old file goes back in place.
     `trap 'rm -f -- "$tmp"; if [ -n "$bak" ] && [ -e "$bak" ]; then mv -f -- "$bak" "$p"; fi' EXIT`,
+    "trap 'exit 143' TERM INT HUP", // an aborted run (TERM) still runs the EXIT trap above
     content.length ? `head -c ${content.length} > "$tmp"` : ': > "$tmp"',
     `[ "$(stat -c %s -- "$tmp")" = ${content.length} ] || { echo "kubeplay: short input for $p" >&2; exit 1; }`,
     setAttributesScript('tmp', want),
