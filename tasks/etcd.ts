@@ -24,6 +24,8 @@ const etcd = task({
     await command.run('stop the packaged single-member etcd and clear its data', 'systemctl stop etcd && rm -rf /var/lib/etcd/default',
       { unless: `grep -q '^# kubeplay' ${ENV_FILE}` })
 
+    // A `kubeadm reset` of a stacked control plane may have removed it.
+    await files.directory('/var/lib/etcd', { mode: '0700', owner: 'etcd', group: 'etcd' })
     await files.directory(PKI_DIR, { mode: '0700', owner: 'etcd', group: 'etcd' })
     for (const [file, source] of [['ca.crt', 'ca.crt'], ['server.crt', `server-${host.name}.crt`], ['server.key', `server-${host.name}.key`],
       ['peer.crt', `peer-${host.name}.crt`], ['peer.key', `peer-${host.name}.key`]]) {

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { powerOff, powerOn, runOn, type LabInfo } from '../lab/lab.js'
+import { $ } from 'zx'
+import { powerOff, powerOn, runOn, sshArgs, type LabInfo } from '../lab/lab.js'
+import { buildBusyboxImage, BUSYBOX_IMAGE } from '../lab/oci-image.js'
 import { freshLab } from '../support/fresh-lab.js'
 import { runKubeplay, type CliRun } from '../support/cli.js'
 import { getHealthz, sleep, waitUntil } from '../support/lab-http.js'
@@ -95,6 +97,20 @@ test('the hosts are prepared as the guide says', async () => {
     assert.ok(rest.some((l) => /SystemdCgroup = true/.test(l)))
     assert.is(rest.at(-1), 'active')
   }
+})
+
+test('containerd runs a locally built image in a systemd cgroup, as the kubelet will ask it to', async () => {
+  const host = lab.hosts.find((h) => h.group === 'nodes')!
+  const tarball = await buildBusyboxImage(work)
+  await $`scp ${sshArgs(host.name).slice(0, -1)} ${tarball} ${`root@${host.address}:/root/busybox-oci.tar`}`.quiet()
+  const config = await runOn(host.name, "containerd config dump | grep -E 'SystemdCgroup|sandbox_image'")
+  assert.match(config.stdout, /SystemdCgroup = true/)
+  assert.match(config.stdout, /sandbox_image = "registry\.k8s\.io\/pause:3\.10\.1"/)
+  assert.is((await runOn(host.name, 'ctr image import /root/busybox-oci.tar')).exitCode, 0)
+  const name = `kubeplay-test-${Date.now()}`
+  const run = await runOn(host.name, `ctr run --rm --runc-systemd-cgroup --cgroup system.slice:kubeplay:${name} ${BUSYBOX_IMAGE} ${name} /bin/busybox cat /proc/self/cgroup`, { timeoutMs: 60_000 })
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.match(run.stdout, new RegExp(`memory:/system\\.slice/kubeplay-${name}\\.scope`))
 })
 
 test('stand-in API servers: the VIP is on master 1 and VIP:16443 reaches an API server', async () => {

@@ -4,6 +4,7 @@ import { DEFAULT_HOSTS, labIdentity, labStateDir } from './config.js'
 import { labInfo } from './lab.js'
 import { labDown, labUp } from './lifecycle.js'
 import { labProblems } from './health.js'
+import { ensureRequirements } from './requirements.js'
 import { readState } from './state.js'
 
 const USAGE = `usage: tsx test/lab/cli.ts <up|down|status> [options]
@@ -31,6 +32,7 @@ async function main() {
 
   if (command === 'up') {
     const hosts = values.hosts === undefined ? DEFAULT_HOSTS : Number(values.hosts)
+    await ensureRequirements(log)
     const result = await labUp(identity, { hosts, fresh: values.fresh, log })
     if (result.imageBuildSeconds !== undefined) log(`base image built in ${result.imageBuildSeconds.toFixed(0)} s`)
     log(`inventory: ${result.state.inventoryFile}`)

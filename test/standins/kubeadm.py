@@ -410,10 +410,11 @@ def reset(argv):
     for entry in os.listdir(KUBELET_DIR) if os.path.isdir(KUBELET_DIR) else []:
         path = os.path.join(KUBELET_DIR, entry)
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
-    if stacked:
-        shutil.rmtree("/var/lib/etcd", ignore_errors=True)
+    if stacked and os.path.isdir("/var/lib/etcd"):
+        for entry in os.listdir("/var/lib/etcd"):
+            shutil.rmtree(os.path.join("/var/lib/etcd", entry), ignore_errors=True)
     os.makedirs("/etc/kubernetes/manifests", exist_ok=True)
-    print("[reset] Deleted contents of the etcd data directory: /var/lib/etcd" if stacked else "[reset] No etcd config found. Assuming external etcd")
+    print("[reset] Deleting contents of the etcd data directory: /var/lib/etcd" if stacked else "[reset] No etcd config found. Assuming external etcd")
     print("\nThe reset process does not clean CNI configuration. To do so, you must remove /etc/cni/net.d\n\n"
           "The reset process does not reset or clean up iptables rules or IPVS tables.")
 

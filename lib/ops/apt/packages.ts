@@ -71,12 +71,16 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
   }, options)
 }
 
-/** apt's "Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 812 (unattended-upgr)" as one clear error. */
+/**
+ * apt's "Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 812 (unattended-upgr)" (or, when apt
+ * cannot tell the holder, "Unable to acquire the dpkg frontend lock") as one clear error.
+ */
 function lockHeld(lockTimeoutS: number): Step['explain'] {
   return (result, ctx) => {
-    const found = /Could not get lock (\S+?)\.?(?: It is held by process (\d+)(?: \(([^)]*)\))?)?\s*$/m.exec(result.stderr)
-    if (!found) return undefined
-    const [, lock, pid, command] = found
+    const held = /Could not get lock (\S+?)\.?(?: It is held by process (\d+)(?: \(([^)]*)\))?)?\s*$/m.exec(result.stderr)
+      ?? /Unable to acquire the dpkg frontend lock \((\S+)\)/.exec(result.stderr)
+    if (!held) return undefined
+    const [, lock, pid, command] = held
     const holder = pid ? `process ${pid}${command ? ` (${command})` : ''}` : 'another process'
     return new TaskError(`${ctx.host.name} (task ${ctx.task}): the dpkg lock ${lock} is held by ${holder}; ` +
       `waited ${lockTimeoutS} s for it. Let that finish (or stop it), then run again.`)
