@@ -123,13 +123,17 @@ test('a password sudoer: the provider is asked once for many execs, stdin still 
   const provider = async () => { asked++; return sshd.pwsudoerPassword }
   const pw = open(sshd.users.pwsudoer, { sudoPassword: provider })
   const root = open('root')
-  const slow = pw.exec('sleep 0.5; id -u')
-  await new Promise((resolve) => setTimeout(resolve, 250))
-  const processes = (await root.exec('ps -eo args')).stdout
+  const slow = pw.exec('sleep 3; id -u')
+  // Look while the sudo command runs (a busy machine may take a while to start it).
+  let processes = ''
+  for (let i = 0; i < 25 && !processes.includes('sleep 3'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    processes = (await root.exec('ps -eo args')).stdout
+  }
   const results = await Promise.all([slow, ...Array.from({ length: 20 }, () => pw.exec('id -u'))])
   assert.ok(results.every((result) => result.stdout === '0\n'), JSON.stringify(results[0]))
   assert.is(asked, 1)
-  assert.ok(processes.includes('sleep 0.5'), 'ps saw the sudo command')
+  assert.ok(processes.includes('sleep 3'), 'ps saw the sudo command')
   assert.not.ok(processes.includes(sshd.pwsudoerPassword), 'the password is not in any command line')
   assert.is((await pw.exec('cat', { stdin: 'line 1\nline 2\n' })).stdout, 'line 1\nline 2\n')
   await pw.putContent('/etc/kubeplay-pw-test', 'x', { mode: 0o644 })
