@@ -168,6 +168,25 @@ test('external etcd: still healthy, and writable, with one member stopped', asyn
   }
 })
 
+test('the kubeadm stand-in rejects what the real one rejects', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['an old apiVersion', 'apiVersion: kubeadm.k8s.io/v1alpha3\nkind: ClusterConfiguration', /no kind "ClusterConfiguration" is registered for version "kubeadm.k8s.io\/v1alpha3"/],
+    ['a wrong kind', 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfig', /no kind "ClusterConfig" is registered/],
+    ['an unknown field', 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncontrolPlaneEndPoint: 10.0.0.1:16443', /strict decoding error: unknown field "controlPlaneEndPoint"/],
+    ['extraArgs as a map (v1beta3 style)', 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\napiServer:\n  extraArgs:\n    audit-log-path: /var/log/audit.log', /apiServer.extraArgs: expected a list/],
+    ['a malformed token', 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- token: ABC.def', /is not of the form/],
+  ]
+  for (const [what, config, error] of cases) {
+    const r = await runOn(masters[0], `printf '%s\\n' '${config.replaceAll('\n', "' '")}' > /tmp/kp-bad.yaml && kubeadm config validate --config /tmp/kp-bad.yaml`)
+    assert.is.not(r.exitCode, 0, `accepted ${what}`)
+    assert.match(r.stderr, error, `${what}: ${r.stderr}`)
+  }
+  const mixed = await runOn(masters[0], 'kubeadm init --config /etc/kubernetes/kubeplay/kubeadm-init.yaml --certificate-key 00')
+  assert.match(mixed.stderr, /can not mix '--config' with arguments \[certificate-key\]/)
+  const again = await runOn(masters[0], 'kubeadm init --config /etc/kubernetes/kubeplay/kubeadm-init.yaml')
+  assert.match(again.stderr, /\[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml\]/)
+})
+
 test('no token, certificate key or password in any output or log; secret files are 0600 here and on the hosts', async () => {
   const secrets = Object.values<string>(JSON.parse(readFileSync(secretsFile(), 'utf8')))
   assert.ok(secrets.length >= 3, 'expected the token, the certificate key and the keepalived password')

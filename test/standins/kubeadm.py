@@ -58,7 +58,7 @@ def parse_flags(argv, known, command):
     if "config" in flags:
         mixed = sorted(f for f in flags if f not in ALLOWED_WITH_CONFIG and not f.startswith("skip-"))
         if mixed:
-            raise Fail(f"can not mix '--config' with arguments {mixed}")
+            raise Fail(f"can not mix '--config' with arguments [{' '.join(mixed)}]")
     elif command in ("init", "join", "config validate"):
         raise Fail(f"this stand-in supports `kubeadm {command}` with --config only")
     return flags, positional

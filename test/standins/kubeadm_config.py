@@ -90,8 +90,8 @@ def load(path):
             warnings += [f'unknown field "{k}"' for k in rest if k not in KUBELET_FIELDS]
         elif gv == KUBEPROXY and kind == "KubeProxyConfiguration":
             pass
-        elif gv.startswith("kubeadm.k8s.io/") and gv != KUBEADM:
-            raise Fail(f"{path}: this stand-in implements {KUBEADM} only, got {gv} (kind {kind})")
+        elif gv == "kubeadm.k8s.io/v1beta3":
+            raise Fail(f"{path}: the stand-in implements {KUBEADM} only (the real kubeadm 1.34 still reads v1beta3, deprecated)")
         else:
             raise Fail(f'no kind "{kind}" is registered for version "{gv}"')
         if kind in found:
