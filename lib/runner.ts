@@ -26,7 +26,9 @@ export interface RunConfig extends RunOptions {
 }
 
 export async function runPlay(play: Play, inventory: Inventory, config: RunConfig, connector: Connector, log: RunLog): Promise<Recap> {
-  const recap = new Recap(play.name, config.check, config.hosts.map((h) => h.name))
+  // Hosts no task selects (a spare, say) are left out of the run and its recap.
+  const touched = config.hosts.filter((host) => play.tasks.some((task) => selectHosts(task.hosts, inventory).some((h) => h.name === host.name)))
+  const recap = new Recap(play.name, config.check, touched.map((h) => h.name))
   const down = new Set<string>() // unreachable or failed: left out of later tasks
   const limit = pLimit(config.forks)
   let fatal = false
@@ -85,7 +87,6 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
     }
   }
 
-  const touched = config.hosts.filter((host) => play.tasks.some((task) => selectHosts(task.hosts, inventory).some((h) => h.name === host.name)))
   const connecting = {
     title: 'connect',
     task: (_: unknown, parent: ListrTaskWrapper<unknown, any, any>) => parent.newListr(

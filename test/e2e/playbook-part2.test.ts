@@ -3,7 +3,8 @@
 // they write the files the real ones write and record every kubeadm call); everything else is real, and the
 // external etcd is Debian's real etcd 3.4 with TLS.
 // KUBEPLAY_TEST_REUSE_LAB=1 skips rebuilding the hosts (a developer's rerun): the cluster is reset instead.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { test } from 'uvu'
@@ -24,9 +25,13 @@ const runs: CliRun[] = []
 
 interface KubeadmCall { host: string; argv: string[]; started: number; ended: number; ok: boolean; controlPlane?: boolean; error?: string }
 
+const reports: string[] = []
+
 async function play(file: string, args: string[], inventoryFile = lab.inventoryFile) {
-  const run = await runKubeplay(file, ['--inventory', inventoryFile, ...args], {}, 900_000)
+  const report = join(mkdtempSync(join(tmpdir(), 'kp-play2-')), 'report.json')
+  const run = await runKubeplay(file, ['--inventory', inventoryFile, '--report', report, ...args], {}, 900_000)
   runs.push(run)
+  if (existsSync(report)) reports.push(readFileSync(report, 'utf8'))
   return run
 }
 
@@ -190,10 +195,17 @@ test('the kubeadm stand-in rejects what the real one rejects', async () => {
 test('no token, certificate key or password in any output or log; secret files are 0600 here and on the hosts', async () => {
   const secrets = Object.values<string>(JSON.parse(readFileSync(secretsFile(), 'utf8')))
   assert.ok(secrets.length >= 3, 'expected the token, the certificate key and the keepalived password')
-  for (const run of runs) {
-    for (const [what, text] of [['output', run.output], [`log ${run.logFile}`, run.log()]]) {
-      for (const s of secrets) assert.not.ok(text.includes(s), `a secret appears in the ${what}`)
-    }
+  // The etcd private keys: any one line of a key's body would be a leak.
+  const keyLines = localFiles(join('.kubeplay', 'pki')).filter((f) => f.endsWith('.key'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----')))
+  assert.ok(keyLines.length > 0, 'expected the etcd keys of the external etcd run')
+  assert.ok(runs.length >= 5 && reports.length >= 5)
+  const texts: [string, string][] = [
+    ...runs.flatMap((run): [string, string][] => [['output', run.output], [`log ${run.logFile}`, run.log()]]),
+    ...reports.map((r): [string, string] => ['--report JSON', r]),
+  ]
+  for (const [what, text] of texts) {
+    for (const s of [...secrets, ...keyLines]) assert.not.ok(text.includes(s), `a secret appears in the ${what}`)
   }
   for (const file of [secretsFile(), '.kubeplay/admin.conf', ...localFiles(join('.kubeplay', 'pki'))]) {
     assert.is(statSync(file).mode & 0o777, 0o600, `${file} is not 0600`)

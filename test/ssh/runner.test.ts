@@ -151,6 +151,28 @@ test('a task can delegate work to another host; it counts for the delegating hos
   assert.match(run.stdout, /a3: changed: file .*\/h1\/peers\/a3 — create .* \(on a1\)|a3: changed: file .*peers\/a3 \(on a1\)/)
 })
 
+test('--fail-fast stops the play at the first failed host', async () => {
+  const inv = inventory('failfast', { a1: host(1), a2: host(2, { failAt: 'folders' }) })
+  const json = join(work, 'r.json')
+  const run = await runKubeplay(PLAY, ['--inventory', inv, '--fail-fast', '--report', json], env)
+  assert.is(run.code, 2, run.output)
+  const r = report(json)
+  assert.is(r.hosts.a2.failed, 1)
+  assert.match(r.hosts.a2.errors[0].message, /exit code 4/)
+  assert.ok(r.hosts.a1.skipped >= 3, `a1 went on: ${JSON.stringify(r.hosts.a1)}`)
+  assert.not.ok(existsSync(join(work, 'h1/etc/app/app.conf')), 'a later task ran after the failure')
+})
+
+test('serial: 1 works on one host at a time; hosts no task selects are not in the recap', async () => {
+  const inv = inventory('serial', { m1: host(1), n2: host(2), n3: host(3) })
+  const json = join(work, 'r.json')
+  const run = await runKubeplay('test/fixtures/serial-play.ts', ['--inventory', inv, '--report', json])
+  assert.is(run.code, 0, run.output)
+  assert.equal(Object.keys(report(json).hosts).sort(), ['n2', 'n3'])
+  const [a, b] = ['h2', 'h3'].map((h) => readFileSync(join(work, `${h}.times`), 'utf8').trim().split('\n').map(BigInt))
+  assert.ok(a[1] <= b[0] || b[1] <= a[0], `the two hosts overlapped: ${a} ${b}`)
+})
+
 test('usage errors exit 1 before any connection', async () => {
   const inv = inventory('usage', { a1: host(1) })
   const logins = sshd.logins()
