@@ -127,6 +127,7 @@ let usersReady = false
 /** Creates kpsudo (sudo NOPASSWD) and kppw (sudo with a password); idempotent. */
 export function ensureTestUsers(): void {
   if (usersReady) return
+  ensurePackages()
   const emptySkel = mkdtempSync(join(tmpdir(), 'kp-skel-'))
   for (const user of [TEST_USERS.sudoer, TEST_USERS.pwsudoer]) {
     if (!succeeds('id', ['-u', user])) {
@@ -145,6 +146,17 @@ export function ensureTestUsers(): void {
     run('mv', [draft, SUDOERS_FILE])
   }
   usersReady = true
+}
+
+/** On a fresh machine `npm test` installs what it needs: OpenSSH's server and sudo (Debian packages). */
+function ensurePackages(): void {
+  const missing = [[SSHD, 'openssh-server'], ['/usr/bin/sudo', 'sudo'], ['/usr/bin/ps', 'procps']]
+    .filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg)
+  if (missing.length === 0) return
+  run('apt-get', ['update', '-qq'])
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
 }
 
 function keygen(path: string): void {
