@@ -3,7 +3,6 @@
 // reuses it, so the hosts' copies do not change.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { $ as local } from 'zx'
 import type { Inventory } from './inventory.js'
 
 export interface CertificateSpec {
@@ -13,6 +12,12 @@ export interface CertificateSpec {
   /** IP addresses and DNS names. */
   altNames?: string[]
   usages: ('serverAuth' | 'clientAuth')[]
+}
+
+/** zx, loaded on first use: only plays with an external etcd make certificates; the others skip its load time. */
+async function local(pieces: TemplateStringsArray, ...values: unknown[]) {
+  const { $ } = await import('zx')
+  return $({ quiet: true })(pieces, ...values)
 }
 
 const DAYS_CA = 3650
@@ -38,7 +43,7 @@ export class LocalPki {
   /** A self-signed CA (ca.crt, ca.key), made unless present. */
   ca(commonName: string): Promise<void> {
     return this.once('ca', async () => {
-      await local`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days ${DAYS_CA} -subj ${`/CN=${commonName}`} -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature -keyout ${this.path('ca.key')} -out ${this.path('ca.crt')}`.quiet()
+      await local`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days ${DAYS_CA} -subj ${`/CN=${commonName}`} -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature -keyout ${this.path('ca.key')} -out ${this.path('ca.crt')}`
     })
   }
 
@@ -53,10 +58,10 @@ export class LocalPki {
         `extendedKeyUsage=${spec.usages.join(',')}`,
         ...(spec.altNames?.length ? [`subjectAltName=${spec.altNames.map(altName).join(',')}`] : []),
       ].join('\n')
-      await local`openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${`/CN=${spec.commonName}`} -keyout ${key} -out ${csr}`.quiet()
+      await local`openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ${`/CN=${spec.commonName}`} -keyout ${key} -out ${csr}`
       const extfile = this.path(`${spec.name}.ext`)
       writeFileSync(extfile, extensions)
-      await local`openssl x509 -req -in ${csr} -CA ${this.path('ca.crt')} -CAkey ${this.path('ca.key')} -CAcreateserial -days ${DAYS_CERT} -extfile ${extfile} -out ${this.path(`${spec.name}.crt`)}`.quiet()
+      await local`openssl x509 -req -in ${csr} -CA ${this.path('ca.crt')} -CAkey ${this.path('ca.key')} -CAcreateserial -days ${DAYS_CERT} -extfile ${extfile} -out ${this.path(`${spec.name}.crt`)}`
       await local`rm -f ${csr} ${extfile} ${this.path('ca.srl')}`
     })
   }

@@ -59,8 +59,8 @@ const UNIT_FAILED_MARK = 'kubeplay-unit-failed'
 const JOURNAL_LINES = 20
 
 /**
- * start, restart or reload, then check the unit is still active a second later: `systemctl start` returns 0 for
- * a Type=simple service that exits at once on a bad config. On failure, the unit's state and its journal's last
+ * start, restart or reload, then check the unit is still active (a second later for Type=simple): `systemctl
+ * start` returns 0 for a Type=simple service that exits at once on a bad config. On failure, the unit's state and its journal's last
  * lines go to the error.
  */
 function launchStep(name: string, verb: 'start' | 'restart' | 'reload'): Step {
@@ -68,7 +68,10 @@ function launchStep(name: string, verb: 'start' | 'restart' | 'reload'): Step {
   const script = [
     'up=yes',
     sh`systemctl ${verb} -- ${name} || up=`,
-    sh`if [ -n "$up" ]; then sleep 1; systemctl is-active --quiet -- ${name} || up=; fi`,
+    // forking, notify, oneshot and dbus units are up when systemctl returns; simple and exec ones are "up" at
+    // once even when they die a moment later, so they get a second before the check.
+    sh`case "$(systemctl show -p Type --value -- ${name})" in simple|exec|idle) settle=1 ;; *) settle=0 ;; esac`,
+    sh`if [ -n "$up" ]; then sleep "$settle"; systemctl is-active --quiet -- ${name} || up=; fi`,
     'if [ -z "$up" ]; then',
     sh`  echo ${mark} >&2`,
     sh`  systemctl show -p ActiveState -p SubState -p Result -- ${name} | paste -sd ' ' >&2 || true`,

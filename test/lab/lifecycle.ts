@@ -62,6 +62,7 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
   await waitForSsh(state)
   const sshReadySeconds = (Date.now() - started) / 1000
   options.log(`${state.hosts.length} hosts answer ssh after ${sshReadySeconds.toFixed(1)} s`)
+  await warmAptIndexes(state, options.log)
   await writeInventory(state)
   return { state, reused: false, imageBuildSeconds: image.builtInSeconds, sshReadySeconds }
 }
@@ -70,6 +71,17 @@ async function isReusable(lab: LabState, hosts: number): Promise<boolean> {
   if (lab.hosts.length !== hosts || lab.image !== imageDir(imageRecipe())) return false
   if (lab.hosts.some((h) => h.poweredOff || h.networkCut)) return false
   return (await labProblems(lab)).length === 0 && existsSync(lab.inventoryFile)
+}
+
+/** One `apt-get update` on one host fills the proxy's index cache, so that hosts updating at once never race. */
+async function warmAptIndexes(lab: LabState, log: Log) {
+  const first = lab.hosts[0]
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const result = await runOnHost(lab, first, 'apt-get update -q', 180_000)
+    if (result.exitCode === 0) return
+    log(`warming the apt proxy from ${first.name} failed (try ${attempt} of 3): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`)
+  }
+  throw new Error(`the lab's apt proxy cannot reach the Debian mirror: apt-get update on ${first.name} failed 3 times`)
 }
 
 export async function waitForSsh(lab: LabState, hosts = lab.hosts, timeoutMs = 90_000) {

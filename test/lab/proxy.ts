@@ -38,9 +38,12 @@ export async function startProxy(lab: ProxyPlan, mirror: string): Promise<number
     'Remap-debrep: file:deb_mirror*.gz /debian ; file:backends_debian',
     'ExThreshold: 4',
     'NetworkTimeout: 30',
-    // Parallel `apt-get update`s race on the cached InRelease ("Failure to move file ... out of the way") and
-    // one client hangs for minutes. Release files are small: pass them through, cache the rest (immutable).
-    'DontCacheRequested: /(In)?Release(\\.gpg)?$',
+    // Parallel `apt-get update`s that refresh the same InRelease race on it ("Failure to move file ... out of the
+    // way") and one client hangs for minutes. `up` fetches the indexes once through the proxy before any host
+    // uses it, and they stay fresh for the lab's lifetime, so hosts only ever read them. (Passing Release files
+    // through uncached is no way out: apt-cacher-ng then sends the Host header twice, and a strict mirror
+    // answers 400 Bad Request.)
+    'FreshIndexMaxAge: 21600',
     '',
   ].join('\n'))
   const output = openSync(join(logs, 'console.log'), 'a')
