@@ -130,6 +130,15 @@ test('stand-in API servers: the VIP is on master 1 and VIP:16443 reaches an API 
 })
 
 test('stand-in API servers: with one stopped, every request through the balancer still succeeds', async () => {
+  // First every API server must be live in nginx's eyes: it keeps one that failed (before the stand-ins ran,
+  // keepalived's health check already asked) out of the pool for fail_timeout (10 s).
+  const seen = new Set<string>()
+  const allLive = await waitUntil(async () => {
+    const answer = await getHealthz(lab.vip, 16443)
+    if (answer.ok) seen.add(answer.host!)
+    return seen.size === masters.length
+  }, 30_000, 100)
+  assert.ok(allLive !== undefined, `only ${[...seen]} answered through the balancer`)
   await stopStandinApiserver(masters[1])
   try {
     const answers = []
