@@ -77,9 +77,9 @@ Written by \`npm run bench${env.mode === 'quick' ? ' -- --quick' : ''}\` (${env.
 - Date: ${env.date}
 - Machine: ${env.machine}
 - Versions: ${versions}
-- Load average (1, 5, 15 min): ${env.loadBefore} before, ${env.loadAfter ?? '?'} after.
-  **Other engineers' labs and tests ran on this 2-core machine at the same time: these figures are noisy.**
-  Re-run the full bench (\`npm run bench\`) on a quiet machine for figures to quote.
+- Load average (1, 5, 15 min): ${env.loadBefore} before, ${env.loadAfter ?? '?'} after. The lab's own hosts share
+  the runner's two cores (50 booted hosts alone raise the load average), so compare ratios, not absolute times;
+  a load above 2 before the run means something else was running too.
 
 Times are medians of the runs (wall clock, the whole process: \`tsx\` start included for kubeplay, Python start for
 Ansible). "kp start" is kubeplay's process start up to the play (node, tsx, loading the engine); "kp play" is
