@@ -1,6 +1,7 @@
 // npm run bench [-- --quick] [--json file] [--keep-lab] [--only converge|scale] [--scale-hosts 7,25,50]: kubeplay, Ansible and a hand-written bash floor
 // doing the same converge on the bench's lab, alternating; then the scale part. See bench/README.md.
 import { writeFileSync } from 'node:fs'
+import { ensureAnsible } from './ansible/install.js'
 import { parseArgs } from 'node:util'
 import { labInventory } from './inventory.js'
 import { CONVERGE_HOSTS, FULL, QUICK, type RunPlan } from './config.js'
@@ -67,6 +68,7 @@ async function main() {
   const { values } = parseArgs({
     options: { quick: { type: 'boolean' }, json: { type: 'string' }, 'keep-lab': { type: 'boolean' }, only: { type: 'string' }, 'scale-hosts': { type: 'string' } },
   })
+  await ensureAnsible(log)
   const plan = { ...(values.quick ? QUICK : FULL) }
   if (values['scale-hosts']) plan.scaleHosts = values['scale-hosts'].split(',').map(Number)
   const env = environment(values.quick ? 'quick' : 'full')
