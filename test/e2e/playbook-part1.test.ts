@@ -24,7 +24,7 @@ const PART1 = 'prepare,containerd,nginx,keepalived'
 
 async function site(args: string[], only = PART1, env: Record<string, string> = {}) {
   const report = join(work, `report-${runs.length}.json`)
-  const run = await runKubeplay('tasks/site.ts', ['--inventory', lab.inventoryFile, '--only', only, '--report', report, ...args], env)
+  const run = await runKubeplay('tasks/site.ts', ['--inventory', lab.inventoryFile, '--only', only, '--report', report, ...args], env, 900_000)
   runs.push(run)
   return { run, report: existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : undefined }
 }
@@ -143,7 +143,12 @@ test('stand-in API servers: with one stopped, every request through the balancer
   try {
     const answers = []
     for (let i = 0; i < 30; i++) answers.push(await getHealthz(lab.vip, 16443))
-    assert.ok(answers.every((a) => a.ok), JSON.stringify(answers.filter((a) => !a.ok)))
+    const failed = answers.filter((a) => !a.ok)
+    if (failed.length) {
+      const holder = (await vipHolder())[0] ?? masters[0]
+      const nginxLog = (await runOn(holder, 'tail -n 15 /var/log/nginx/error.log')).stdout
+      assert.unreachable(`${failed.length} of 30 requests failed: ${JSON.stringify(failed[0])}\nnginx on ${holder}:\n${nginxLog}`)
+    }
     assert.not.ok(answers.some((a) => a.host === masters[1]), 'a stopped API server answered')
   } finally {
     await startStandinApiserver(masters[1])

@@ -199,11 +199,29 @@ def main():
         STATE_FILE = extra[1] + "/cluster.json"
     elif extra[:1] == ["--origin"]:
         ORIGIN = extra[1].rstrip("/")
-    server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.serve_forever()
+    TlsServer(("0.0.0.0", port), Handler, context).serve_forever()
+
+
+class TlsServer(http.server.ThreadingHTTPServer):
+    """TLS handshakes in each request's thread, not in accept(): one slow or silent client (a health check killed
+    by its timeout) must not hold up every other connection, as the real API server would not."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+    def __init__(self, address, handler, context):
+        self.context = context
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(10)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(tls, client_address)
 
 
 if __name__ == "__main__":

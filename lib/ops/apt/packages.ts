@@ -34,7 +34,7 @@ const APPLY_TIMEOUT_MS = 30 * 60_000
 
 // apt through a proxy can hang: each try is bounded, and a failed one is retried.
 const UPDATE_LISTS = `for attempt in 1 2 3; do
-  if timeout -k 10 300 apt-get update -q -o DPkg::Lock::Timeout=120 -o Acquire::http::Timeout=30 -o Acquire::Retries=2; then break; fi
+  if timeout -k 10 120 apt-get update -q -o DPkg::Lock::Timeout=120 -o Acquire::http::Timeout=30 -o Acquire::Retries=2; then break; fi
   if [ "$attempt" = 3 ]; then echo 'kubeplay: apt-get update failed 3 times' >&2; exit 1; fi
   sleep $((attempt * 5))
 done`
