@@ -10,7 +10,8 @@ import { powerOff, powerOn, runOn, sshArgs, type LabInfo } from '../lab/lab.js'
 import { buildBusyboxImage, BUSYBOX_IMAGE } from '../lab/oci-image.js'
 import { freshLab } from '../support/fresh-lab.js'
 import { runKubeplay, type CliRun } from '../support/cli.js'
-import { getHealthz, sleep, waitUntil } from '../support/lab-http.js'
+import { waitFor as waitUntil } from '../lab/processes.js'
+import { getHealthz } from '../support/lab-http.js'
 import { installStandinApiserver, startStandinApiserver, stopStandinApiserver } from '../support/standins.js'
 import { loud } from '../support/hooks.js'
 
@@ -119,7 +120,7 @@ test('stand-in API servers: the VIP is on master 1 and VIP:16443 reaches an API 
     await startStandinApiserver(m)
   }
   const on = await waitUntil(async () => (await vipHolder()).join() === masters[0], 20_000)
-  assert.ok(on !== undefined, `the VIP is on ${await vipHolder()} instead of ${masters[0]}`)
+  assert.ok(on, `the VIP is on ${await vipHolder()} instead of ${masters[0]}`)
   // nginx marked the API servers failed while keepalived's health check asked before they ran (fail_timeout 10s).
   let answer = await getHealthz(lab.vip, 16443)
   await waitUntil(async () => (answer = await getHealthz(lab.vip, 16443)).ok, 20_000)
@@ -138,7 +139,7 @@ test('stand-in API servers: with one stopped, every request through the balancer
     if (answer.ok) seen.add(answer.host!)
     return seen.size === masters.length
   }, 30_000, 100)
-  assert.ok(allLive !== undefined, `only ${[...seen]} answered through the balancer`)
+  assert.ok(allLive, `only ${[...seen]} answered through the balancer`)
   await stopStandinApiserver(masters[1])
   try {
     const answers = []
@@ -160,7 +161,7 @@ test('stand-in API servers: master 1 powered off, the VIP moves within 10 s and 
   await powerOff(masters[0])
   const started = Date.now()
   const movedIn = await waitUntil(async () => (await getHealthz(lab.vip, 16443, 1000)).ok, 10_000, 100)
-  assert.ok(movedIn !== undefined, 'no answer through the VIP 10 s after master 1 went down')
+  assert.ok(movedIn, 'no answer through the VIP 10 s after master 1 went down')
   const holders = await vipHolder()
   assert.equal(holders, [masters[1]], `the VIP is on ${holders}`)
   console.log(`    VIP answered again ${Date.now() - started} ms after master 1 was powered off`)
@@ -173,7 +174,7 @@ test('stand-in API servers: master 1 back, it takes the VIP again once its balan
   await powerOn(masters[0])
   // keepalived and nginx come back on boot; the stand-in does not, but master 1's balancer reaches the others.
   const back = await waitUntil(async () => (await vipHolder()).join() === masters[0], 30_000, 500)
-  assert.ok(back !== undefined, `the VIP stayed on ${await vipHolder()}`)
+  assert.ok(back, `the VIP stayed on ${await vipHolder()}`)
   assert.ok((await getHealthz(lab.vip, 16443)).ok)
   await startStandinApiserver(masters[0])
 })
@@ -231,7 +232,6 @@ test('the keepalived password appears in no output, log or report, and is kept 0
 test.after(async () => {
   // Leave the lab usable: master 1 powered on even when a test failed half-way.
   if (lab && (await runOn(masters[0], 'true', { timeoutMs: 5000 })).exitCode !== 0) await powerOn(masters[0]).catch(() => {})
-  await sleep(0)
 })
 
 test.run()

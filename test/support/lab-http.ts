@@ -21,15 +21,3 @@ export function getHealthz(address: string, port: number, timeoutMs = 2000): Pro
     req.end()
   })
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls until `check` returns true or the time is up; returns the milliseconds it took, or undefined. */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<number | undefined> {
-  const started = Date.now()
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started
-    await sleep(intervalMs)
-  }
-  return undefined
-}

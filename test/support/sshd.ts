@@ -6,6 +6,7 @@ import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Host } from '../../lib/inventory.js'
+import { ensureDebianPackages } from './debian.js'
 
 export const SSHD = '/usr/sbin/sshd'
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -150,13 +151,7 @@ export function ensureTestUsers(): void {
 
 /** On a fresh machine `npm test` installs what it needs: OpenSSH's server and sudo (Debian packages). */
 function ensurePackages(): void {
-  const missing = [[SSHD, 'openssh-server'], ['/usr/bin/sudo', 'sudo'], ['/usr/bin/ps', 'procps']]
-    .filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg)
-  if (missing.length === 0) return
-  run('apt-get', ['update', '-qq'])
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  })
+  ensureDebianPackages([[SSHD, 'openssh-server'], ['/usr/bin/sudo', 'sudo'], ['/usr/bin/ps', 'procps']])
 }
 
 function keygen(path: string): void {
