@@ -15,8 +15,8 @@ const prepare = task({
   name: 'prepare',
   hosts: 'all',
   async run() {
-    await swap.off()
-    await modules.load(MODULES, { file: MODULES_FILE })
+    await Promise.all([swap.off(), modules.load(MODULES, { file: MODULES_FILE })])
+    // The bridge sysctls exist only once br_netfilter is loaded.
     await sysctl.set(SYSCTLS, { file: SYSCTL_FILE })
   },
 })
@@ -27,10 +27,8 @@ const services = task({
   handlers: Object.fromEntries(SERVICES.map((name) => [`restart ${name}`, () => systemd.service(name, { state: 'restarted' })])),
   async run({ host, inventory }) {
     const vars = templateVars(host, inventory)
-    for (const t of TEMPLATES) {
-      await files.template(t.path, t.mustache, vars, { mode: t.mode, notify: `restart ${t.restarts}` })
-    }
-    for (const name of SERVICES) await systemd.service(name, { enabled: true, state: 'started' })
+    await Promise.all(TEMPLATES.map((t) => files.template(t.path, t.mustache, vars, { mode: t.mode, notify: `restart ${t.restarts}` })))
+    await Promise.all(SERVICES.map((name) => systemd.service(name, { enabled: true, state: 'started' })))
   },
 })
 

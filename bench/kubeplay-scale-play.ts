@@ -6,13 +6,16 @@ const tenOperations = task({
   name: 'ten-operations',
   hosts: 'all',
   async run({ host }) {
-    await files.directory(SCALE_DIR)
-    for (const path of SCALE_FILES) await files.file(path, { content: scaleFileContent(host.name, path) })
-    await files.line(SCALE_LINE.path, { line: SCALE_LINE.line })
-    await files.block(SCALE_BLOCK.path, { marker: SCALE_BLOCK.marker, content: SCALE_BLOCK.content })
-    await files.absent(SCALE_ABSENT)
-    await sysctl.set({ [SCALE_SYSCTL.key]: SCALE_SYSCTL.value }, { file: scaleSysctlFile('kubeplay') })
-    await systemd.service(SCALE_SERVICE, { enabled: true, state: 'started' })
+    // Ten operations on different things: their facts are read in one command, and they apply in this order.
+    await Promise.all([
+      files.directory(SCALE_DIR),
+      ...SCALE_FILES.map((path) => files.file(path, { content: scaleFileContent(host.name, path) })),
+      files.line(SCALE_LINE.path, { line: SCALE_LINE.line }),
+      files.block(SCALE_BLOCK.path, { marker: SCALE_BLOCK.marker, content: SCALE_BLOCK.content }),
+      files.absent(SCALE_ABSENT),
+      sysctl.set({ [SCALE_SYSCTL.key]: SCALE_SYSCTL.value }, { file: scaleSysctlFile('kubeplay') }),
+      systemd.service(SCALE_SERVICE, { enabled: true, state: 'started' }),
+    ])
   },
 })
 

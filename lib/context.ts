@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { CommandError, TaskError } from './errors.js'
 import type { Host, Inventory } from './inventory.js'
 import type { RunLog } from './log.js'
+import { Turns } from './turns.js'
 
 export interface RunOptions {
   check: boolean
@@ -54,6 +55,14 @@ export class HostContext {
   readonly reports: OpReport[] = []
   readonly notified = new Set<string>()
   commands = 0
+  /** The handler running now, if any (see launchedSinceNotice). */
+  handling?: string
+  /** Facts asked for in this turn of the event loop, sent together (facts/query.ts). */
+  factBatch?: unknown
+  /** Operations take turns to apply (turns.ts). */
+  readonly turns = new Turns(() => `${this.host.name} (task ${this.task})`)
+  private readonly noticeOrder = new Map<string, number>()
+  private readonly launchOrder = new Map<string, number>()
 
   constructor(
     readonly host: Host,
@@ -110,8 +119,24 @@ export class HostContext {
     this.onReport(report)
   }
 
-  notify(handler: string): void {
+  /** `order`: the notifying operation's turn. */
+  notify(handler: string, order = Number.MAX_SAFE_INTEGER): void {
     this.notified.add(handler)
+    this.noticeOrder.set(handler, Math.max(order, this.noticeOrder.get(handler) ?? 0))
+  }
+
+  /** A service was started or restarted by the operation in turn `order`. */
+  launched(unit: string, order: number): void {
+    this.launchOrder.set(unit, Math.max(order, this.launchOrder.get(unit) ?? 0))
+  }
+
+  /**
+   * Inside a handler: was `unit` (re)started after the last change that notified this handler? Then it already
+   * runs with that change, and a restart would only cost time (keepalived takes a second to stop).
+   */
+  launchedSinceNotice(unit: string): boolean {
+    const noticed = this.handling === undefined ? undefined : this.noticeOrder.get(this.handling)
+    return noticed !== undefined && (this.launchOrder.get(unit) ?? 0) > noticed
   }
 
   get changed(): number {

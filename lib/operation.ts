@@ -18,18 +18,26 @@ export interface OperationOptions {
 /**
  * Runs an operation on the current host. `plan` reads facts (with read-only commands) and returns the change
  * needed, or null when the host is already as wanted.
+ *
+ * Operations started together (`await Promise.all([...])`) read their facts in one command and apply in one,
+ * in the order they were called; once one fails, the later ones do not apply (turns.ts). Only operations on
+ * different things belong together: each plans from facts read before the others applied.
  */
-export async function operate(op: string, plan: () => Promise<Change | null>, options: OperationOptions = {}): Promise<OpReport> {
+export async function operate(op: string, plan: (turn: { order: number }) => Promise<Change | null>, options: OperationOptions = {}): Promise<OpReport> {
   const ctx = currentHost()
-  const change = await plan()
-  if (!change) {
-    const report: OpReport = { op, status: 'ok' }
+  const turn = ctx.turns.take()
+  let failed = true
+  try {
+    const change = await plan({ order: turn.order })
+    turn.planned(change)
+    await turn.ready()
+    const report: OpReport = change ? { op, status: 'changed', summary: change.summary, diff: change.diff } : { op, status: 'ok' }
+    if (change && !ctx.check) await turn.apply(change)
+    if (change && options.notify) ctx.notify(options.notify, turn.order)
     ctx.report(report)
+    failed = false
     return report
+  } finally {
+    turn.done(failed)
   }
-  if (!ctx.check) await change.apply()
-  if (options.notify) ctx.notify(options.notify)
-  const report: OpReport = { op, status: 'changed', summary: change.summary, diff: change.diff }
-  ctx.report(report)
-  return report
 }

@@ -1,23 +1,23 @@
-// One SSH connection per host for the whole run, opened on first use, with the host's run lock taken; a sudo
-// password asked at most once.
+// One SSH connection per host for the whole run, opened on first use; the host's run lock taken with its first
+// command; a sudo password asked at most once.
 import { createInterface } from 'node:readline'
-import type { Remote } from './context.js'
+import type { ExecResult, Remote } from './context.js'
 import type { Host, Inventory } from './inventory.js'
-import type { RunLock } from './run-lock.js'
+import { RunLockHeldError, type RunLock } from './run-lock.js'
 import type { Connector } from './runner.js'
 import { secret } from './secrets.js'
 import { Connection, UnreachableError } from './ssh/index.js'
 
 export interface PoolOptions {
   acceptNewHostKeys?: boolean
-  /** Taken on every host when its connection opens, released by closeAll. None in check mode: it writes nothing. */
+  /** Taken on every host with its first command, released by closeAll. None in check mode: it writes nothing. */
   lock?: RunLock
 }
 
 export class SshConnector implements Connector {
   private readonly connections = new Map<string, Connection>()
   private readonly jumpPool = new Map<string, Connection>()
-  private readonly locks = new Map<string, Promise<void>>()
+  private readonly locked = new Map<string, LockingRemote>()
   private sudoPassword?: Promise<string | undefined>
 
   constructor(private readonly inventory: Inventory, private readonly options: PoolOptions = {}) {}
@@ -36,11 +36,10 @@ export class SshConnector implements Connector {
     }
     await connection.connect()
     const { lock } = this.options
-    if (lock) {
-      if (!this.locks.has(host.name)) this.locks.set(host.name, lock.take(connection, host.name))
-      await this.locks.get(host.name)
-    }
-    return connection
+    if (!lock) return connection
+    let locked = this.locked.get(host.name)
+    if (!locked) this.locked.set(host.name, (locked = new LockingRemote(connection, lock, host.name)))
+    return locked
   }
 
   /** Kills the commands running now on every host (the second Ctrl-C). */
@@ -59,8 +58,8 @@ export class SshConnector implements Connector {
 
   /** Releases the run locks this run took, then closes every connection. */
   async closeAll(): Promise<void> {
-    await Promise.allSettled([...this.locks].map(async ([name, taken]) => {
-      await taken
+    await Promise.allSettled([...this.locked].map(async ([name, locked]) => {
+      if (!(await locked.holdsLock())) return
       const timeoutMs = this.inventory.ssh.connectTimeoutMs ?? 10_000
       await this.options.lock!.release({ exec: (command) => this.connections.get(name)!.exec(command, { timeoutMs }) })
     }))
@@ -74,6 +73,33 @@ export class SshConnector implements Connector {
     if (fromEnv !== undefined) return secret(fromEnv)
     if (!process.stdin.isTTY) return undefined
     return secret(await promptHidden('sudo password for the remote hosts: '))
+  }
+}
+
+/** A host's connection that takes the run lock with its first command; later commands wait until it holds. */
+class LockingRemote implements Remote {
+  private taken?: Promise<void>
+
+  constructor(private readonly connection: Connection, private readonly lock: RunLock, private readonly hostName: string) {}
+
+  exec(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult> {
+    if (this.taken) return this.taken.then(() => this.connection.exec(command, opts))
+    const first = this.execTakingLock(command, opts)
+    this.taken = first.then(() => undefined)
+    this.taken.catch(() => {}) // the first command's caller gets the error; later ones get it from `taken`
+    return first
+  }
+
+  /** False when the lock was never asked for or another run holds it; after any other failure it may be ours. */
+  async holdsLock(): Promise<boolean> {
+    return this.taken?.then(() => true, (error) => !(error instanceof RunLockHeldError)) ?? false
+  }
+
+  private async execTakingLock(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult> {
+    const result = await this.connection.exec(this.lock.takeThen(command), opts)
+    if (!this.lock.refused(result)) return result
+    await this.lock.take(this.connection, this.hostName)
+    return this.connection.exec(command, opts)
   }
 }
 

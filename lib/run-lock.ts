@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname, userInfo } from 'node:os'
-import type { Remote } from './context.js'
+import type { ExecResult, Remote } from './context.js'
 import { shellQuote } from './ssh/quote.js'
 
 export const DEFAULT_LOCK_FILE = '/run/kubeplay.lock'
@@ -66,6 +66,30 @@ export class RunLock {
     await remote.exec(`[ "$(cat -- ${shellQuote(this.path)} 2>/dev/null)" != ${shellQuote(held)} ] || rm -f -- ${shellQuote(this.path)}`)
     const again = await this.tryTake(remote, hostName)
     if (again !== undefined) throw new RunLockHeldError(hostName, this.path, parseHolder(again))
+  }
+
+  /**
+   * `command`, run only once this run holds the lock: the lock costs no round trip of its own. When the lock is
+   * not free, the command exits at once without running, and `refused` says so; `take` then does the rest
+   * (a stale lock, --break-lock, the error naming the holder).
+   */
+  takeThen(command: string): string {
+    const f = shellQuote(this.path)
+    const me = shellQuote(this.line)
+    return [
+      `if ! (set -C; printf '%s\\n' ${me} > ${f}) 2>/dev/null && [ "$(cat -- ${f} 2>/dev/null)" != ${me} ]; then`,
+      `  echo ${this.refusal} >&2; exit ${HELD}`,
+      'fi',
+      command,
+    ].join('\n')
+  }
+
+  refused(result: ExecResult): boolean {
+    return result.code === HELD && result.stderr.startsWith(this.refusal)
+  }
+
+  private get refusal(): string {
+    return `kubeplay-run-lock-not-free-${this.me.run}`
   }
 
   /** Removes the lock if it is still this run's. */

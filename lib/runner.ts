@@ -134,13 +134,21 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
 async function runBody(task: Task, ctx: HostContext): Promise<boolean> {
   if (task.when && !(await task.when(ctx))) return true
   await task.run(ctx)
-  for (const [name, handler] of Object.entries(task.handlers ?? {})) {
-    if (ctx.notified.has(name)) await handler(ctx)
-  }
+  await runHandlers(task, ctx)
+  return false
+}
+
+/** The handlers the host's operations notified, once each, in the order the task lists them. */
+export async function runHandlers(task: Pick<Task, 'name' | 'handlers'>, ctx: HostContext): Promise<void> {
   for (const name of ctx.notified) {
     if (!task.handlers?.[name]) throw new Error(`task ${task.name} notified an unknown handler: ${name}`)
   }
-  return false
+  for (const [name, handler] of Object.entries(task.handlers ?? {})) {
+    if (!ctx.notified.has(name)) continue
+    ctx.handling = name
+    await handler(ctx)
+    ctx.handling = undefined
+  }
 }
 
 /** Hosts work in parallel, so every line names its host. */

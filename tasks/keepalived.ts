@@ -18,17 +18,19 @@ const keepalived = task({
     const password = localSecret(inventory, 'keepalived-password', () => randomToken(8))
 
     await apt.packages({ names: ['keepalived', 'curl'] })
-    await files.template('/etc/keepalived/check_apiserver.sh', 'keepalived/check_apiserver.sh.mustache', {
-      lbPort: inventory.cluster.lbPort,
-    }, { mode: '0755' })
-    await files.template('/etc/keepalived/keepalived.conf', 'keepalived/keepalived.conf.mustache', {
-      hostname: host.name,
-      interface: String(host.vars.vipInterface ?? inventory.vip.interface),
-      routerId: inventory.vip.routerId,
-      priority: priorityOf(host, inventory),
-      password,
-      vip: inventory.vip.address,
-    }, { mode: '0600', secret: true, validate: 'keepalived --config-test --use-file=%s', notify: 'restart keepalived' })
+    await Promise.all([
+      files.template('/etc/keepalived/check_apiserver.sh', 'keepalived/check_apiserver.sh.mustache', {
+        lbPort: inventory.cluster.lbPort,
+      }, { mode: '0755' }),
+      files.template('/etc/keepalived/keepalived.conf', 'keepalived/keepalived.conf.mustache', {
+        hostname: host.name,
+        interface: String(host.vars.vipInterface ?? inventory.vip.interface),
+        routerId: inventory.vip.routerId,
+        priority: priorityOf(host, inventory),
+        password,
+        vip: inventory.vip.address,
+      }, { mode: '0600', secret: true, validate: 'keepalived --config-test --use-file=%s', notify: 'restart keepalived' }),
+    ])
 
     await systemd.service('keepalived', { enabled: true, state: 'started' })
   },

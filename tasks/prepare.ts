@@ -10,22 +10,26 @@ const prepare = task({
   async run({ host, inventory }) {
     await apt.packages({ names: ['ca-certificates', 'curl', 'gnupg', 'iptables', 'conntrack', 'socat', 'ethtool'] })
 
-    // The kubelet refuses to start with swap on.
-    await swap.off()
-
-    // containerd's snapshotter needs overlay; bridged pod traffic must pass through iptables.
-    await modules.load(['overlay', 'br_netfilter'], { file: '/etc/modules-load.d/kubernetes.conf' })
-    await sysctl.set({
-      'net.bridge.bridge-nf-call-iptables': 1,
-      'net.bridge.bridge-nf-call-ip6tables': 1,
-      'net.ipv4.ip_forward': 1,
-    }, { file: '/etc/sysctl.d/99-kubernetes.conf' })
-
-    await system.hostname(host.name)
-    await files.block('/etc/hosts', {
-      marker: 'kubeplay: cluster hosts',
-      content: inventory.hosts.map((h) => `${h.address} ${h.name}`).join('\n'),
-    })
+    // Operations started together read their facts in one round trip, and still apply in this order.
+    await Promise.all([
+      // The kubelet refuses to start with swap on.
+      swap.off(),
+      // containerd's snapshotter needs overlay; bridged pod traffic must pass through iptables.
+      modules.load(['overlay', 'br_netfilter'], { file: '/etc/modules-load.d/kubernetes.conf' }),
+    ])
+    // The bridge sysctls exist only once br_netfilter is loaded.
+    await Promise.all([
+      sysctl.set({
+        'net.bridge.bridge-nf-call-iptables': 1,
+        'net.bridge.bridge-nf-call-ip6tables': 1,
+        'net.ipv4.ip_forward': 1,
+      }, { file: '/etc/sysctl.d/99-kubernetes.conf' }),
+      system.hostname(host.name),
+      files.block('/etc/hosts', {
+        marker: 'kubeplay: cluster hosts',
+        content: inventory.hosts.map((h) => `${h.address} ${h.name}`).join('\n'),
+      }),
+    ])
 
     const repo = kubernetesRepository(inventory)
     if (repo) await apt.repository({ name: 'kubernetes', url: repo.url, suite: '/', key: { url: repo.keyUrl } })

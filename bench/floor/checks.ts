@@ -28,7 +28,7 @@ export async function convergeScript(host: Host, inventory: Inventory): Promise<
     ...templates,
     ...SERVICES.flatMap((s) => [
       { what: `enable ${s}`, ok: `systemctl is-enabled -q ${s}`, apply: `systemctl enable -q ${s}` },
-      { what: `start ${s}`, ok: `systemctl is-active -q ${s}`, apply: `systemctl start ${s}` },
+      { what: `start ${s}`, ok: `systemctl is-active -q ${s}`, apply: `systemctl start ${s}`, started: s },
     ]),
   ]
   return floorScript(checks, Object.fromEntries(SERVICES.map((s) => [s, `systemctl restart ${s}`])))

@@ -9,12 +9,15 @@ export interface Ensure {
   ok: string
   apply: string
   notify?: string
+  /** The service this check starts, for the handlers (see floorScript). */
+  started?: string
 }
 
 const HEAD = `set -eu
 check=\${CHECK:-0}
 changed=0
 notified=' '
+started=' '
 note() { changed=$((changed + 1)); echo "change: $1"; }`
 
 export function floorScript(checks: Ensure[], handlers: Record<string, string> = {}): string {
@@ -22,13 +25,16 @@ export function floorScript(checks: Ensure[], handlers: Record<string, string> =
     `if ! { ${c.ok}; }; then`,
     `  note ${shellQuote(c.what)}`,
     c.notify ? `  case "$notified" in *" ${c.notify} "*) ;; *) notified="\${notified}${c.notify} " ;; esac` : '',
+    c.started ? `  started="\${started}${c.started} "` : '',
     `  if [ "$check" = 0 ]; then`,
     `    ${c.apply}`,
     '  fi',
     'fi',
   ].filter(Boolean).join('\n'))
+  // A handler named after a service this script started (after the change that notified it) is not needed:
+  // kubeplay skips such restarts too.
   const runHandlers = Object.entries(handlers).map(([name, command]) =>
-    `case "$notified" in *" ${name} "*) note ${shellQuote(name)}; [ "$check" = 1 ] || ${command} ;; esac`)
+    `case "$notified" in *" ${name} "*) case "$started" in *" ${name} "*) ;; *) note ${shellQuote(name)}; [ "$check" = 1 ] || ${command} ;; esac ;; esac`)
   return [HEAD, ...body, ...runHandlers, 'echo "changed=$changed"', ''].join('\n')
 }
 

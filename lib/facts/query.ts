@@ -2,7 +2,7 @@
 // round trip: each query's script runs in its own subshell, and a random marker line with its exit code follows
 // its output, so the output of one query (a file's content, say) can never be mistaken for the next.
 import { randomBytes } from 'node:crypto'
-import { currentHost } from '../context.js'
+import { currentHost, type HostContext } from '../context.js'
 import { TaskError } from '../errors.js'
 
 export interface FactQuery<T> {
@@ -15,9 +15,50 @@ export interface FactQuery<T> {
 
 type Results<Q extends readonly FactQuery<unknown>[]> = { -readonly [K in keyof Q]: Q[K] extends FactQuery<infer T> ? T : never }
 
-/** Runs the queries on the current host in one command and parses each one's output. */
-export async function gather<const Q extends readonly FactQuery<unknown>[]>(...queries: Q): Promise<Results<Q>> {
+/**
+ * Reads the queries on the current host. Queries asked for in the same turn of the event loop (operations
+ * started together with Promise.all) go out in ONE command.
+ */
+export function gather<const Q extends readonly FactQuery<unknown>[]>(...queries: Q): Promise<Results<Q>> {
   const ctx = currentHost()
+  let batch = ctx.factBatch as Batch | undefined
+  if (!batch) {
+    batch = { queries: [], waiting: [] }
+    ctx.factBatch = batch
+    const taken = batch
+    setImmediate(() => {
+      ctx.factBatch = undefined
+      void send(ctx, taken)
+    })
+  }
+  const first = batch.queries.length
+  batch.queries.push(...queries)
+  return new Promise<unknown[]>((resolve, reject) => batch.waiting.push({ first, count: queries.length, resolve, reject })) as Promise<Results<Q>>
+}
+
+interface Batch {
+  queries: FactQuery<unknown>[]
+  waiting: { first: number; count: number; resolve: (values: unknown[]) => void; reject: (error: unknown) => void }[]
+}
+
+async function send(ctx: HostContext, { queries, waiting }: Batch): Promise<void> {
+  let outputs: { text: string; code: number }[]
+  try {
+    outputs = await runQueries(ctx, queries)
+  } catch (error) {
+    for (const w of waiting) w.reject(error)
+    return
+  }
+  for (const w of waiting) {
+    try {
+      w.resolve(queries.slice(w.first, w.first + w.count).map((q, i) => q.parse(outputs[w.first + i].text, outputs[w.first + i].code)))
+    } catch (error) {
+      w.reject(error)
+    }
+  }
+}
+
+async function runQueries(ctx: HostContext, queries: FactQuery<unknown>[]): Promise<{ text: string; code: number }[]> {
   const marker = `__kubeplay_fact_${randomBytes(8).toString('hex')}__`
   const script = queries
     .map((q) => `(\n${q.script}\n)\nprintf '\\n%s:%d\\n' ${marker} "$?"`)
@@ -28,7 +69,7 @@ export async function gather<const Q extends readonly FactQuery<unknown>[]>(...q
     throw new TaskError(`reading facts on ${ctx.host.name} (task ${ctx.task}) failed: ${queries.map((q) => q.name).join(', ')}` +
       ` (exit code ${result.code})${result.stderr.trim() ? `:\n${result.stderr.trim()}` : ''}`)
   }
-  return queries.map((q, i) => q.parse(outputs[i].text, outputs[i].code)) as Results<Q>
+  return outputs
 }
 
 export async function readFact<T>(query: FactQuery<T>): Promise<T> {

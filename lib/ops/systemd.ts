@@ -17,13 +17,18 @@ const ENABLED = new Set(['enabled', 'alias', 'static', 'indirect', 'generated'])
 const RUNNING = new Set(['active', 'activating', 'reloading'])
 
 export function service(name: string, options: ServiceOptions): Promise<OpReport> {
-  return operate(`service ${name}`, async () => {
+  return operate(`service ${name}`, async ({ order }) => {
+    const ctx = currentHost()
+    // A restart handler after this run started the service with the change in place: nothing left to do.
+    if (options.state === 'restarted' && ctx.launchedSinceNotice(name)) return null
     const [unit] = await gather(systemdUnitQuery(name))
     // In check mode the package that brings the unit may be one that "would be installed" a step earlier.
-    if (unit.loadState === 'not-found' && currentHost().check && wants(options)) {
+    if (unit.loadState === 'not-found' && ctx.check && wants(options)) {
       return { summary: `${describe(options)} (its unit is not installed yet)`, apply: async () => {} }
     }
-    return changeOf(serviceSteps(unit, options))
+    const steps = serviceSteps(unit, options)
+    if (steps.some((step) => step?.summary === 'start' || step?.summary === 'restart')) ctx.launched(name, order)
+    return changeOf(steps)
   }, { notify: options.notify })
 }
 

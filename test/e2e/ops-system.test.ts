@@ -222,6 +222,36 @@ labTest('a config that fails validation leaves the old file and the running serv
   assert.is(await sh(`systemctl show -p MainPID --value ${UNIT}`), pid)
 })
 
+labTest('a restart handler is skipped when the service was started after the change; a running one is restarted', async () => {
+  await ok(() => files.file(UNIT_FILE, { content: unitFile('infinity') }))
+  await sh(`systemctl daemon-reload; systemctl stop ${UNIT}`)
+  const restart = `restart ${UNIT}`
+  const handlers = { [restart]: () => systemd.service(UNIT, { state: 'restarted' }) }
+  const changeThenStart = (value: string) => async () => {
+    await files.file(UNIT_CONFIG, { content: `value=${value}\n`, notify: restart })
+    await systemd.service(UNIT, { state: 'started' })
+  }
+
+  const fromStopped = await ok(changeThenStart('1'), { handlers })
+  assert.equal(fromStopped.reports.map((r) => `${r.op}: ${r.status}`), [`file ${UNIT_CONFIG}: changed`, `service ${UNIT}: changed`, `service ${UNIT}: ok`])
+  assert.is(fromStopped.reports[1].summary, 'start')
+  assert.is(fromStopped.commands, 4, 'two operations of two round trips each; the skipped handler sent none')
+  const pid = await sh(`systemctl show -p MainPID --value ${UNIT}`)
+
+  const whileRunning = await ok(changeThenStart('2'), { handlers })
+  assert.equal(whileRunning.reports.map((r) => r.status), ['changed', 'ok', 'changed'])
+  assert.is(whileRunning.reports[2].summary, 'restart')
+  assert.is.not(await sh(`systemctl show -p MainPID --value ${UNIT}`), pid, 'the running service was restarted')
+
+  const startThenChange = await ok(async () => {
+    await sh(`systemctl stop ${UNIT}`)
+    await systemd.service(UNIT, { state: 'started' })
+    await files.file(UNIT_CONFIG, { content: 'value=3\n', notify: restart })
+  }, { handlers })
+  assert.equal(startThenChange.reports.map((r) => r.status), ['changed', 'changed', 'changed'], 'started before the change: restarted')
+  await sh(`systemctl stop ${UNIT}`)
+})
+
 labTest('sysctl.set: persisted and applied, again ok; drift of the live value alone is re-applied', async () => {
   await sh('sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.tcp_keepalive_time=7200')
   const values = { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_keepalive_time': 600 }

@@ -2,6 +2,8 @@
 import { HostContext, runOnHost, type OpReport, type Remote } from '../../lib/context.js'
 import { parseInventory, type Host, type Inventory } from '../../lib/inventory.js'
 import { MemoryLog } from '../../lib/log.js'
+import { runHandlers } from '../../lib/runner.js'
+import type { Task } from '../../lib/task.js'
 
 export interface OnHostOptions {
   check?: boolean
@@ -14,6 +16,8 @@ export interface OnHostOptions {
    * "apt lists already updated" is kept per inventory).
    */
   inventory?: Inventory
+  /** Run after the body as the runner runs a task's handlers: the notified ones, in this order. */
+  handlers?: Task['handlers']
 }
 
 export interface OnHostResult<T> {
@@ -41,7 +45,11 @@ export async function onHost<T>(remote: Remote, body: () => Promise<T>, options:
   let value: T | undefined
   let error: Error | undefined
   try {
-    value = await runOnHost(ctx, body)
+    value = await runOnHost(ctx, async () => {
+      const value = await body()
+      if (options.handlers) await runHandlers({ name: ctx.task, handlers: options.handlers }, ctx)
+      return value
+    })
   } catch (err) {
     error = err as Error
   }

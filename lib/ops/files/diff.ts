@@ -1,7 +1,12 @@
 // The unified diff shown with --diff for a file whose content changes. Secrets are masked; a secret file shows none.
-import { createTwoFilesPatch } from 'diff'
+import { createRequire } from 'node:module'
 import type { FileFact } from '../../facts/file.js'
 import { mask } from '../../secrets.js'
+
+// Loaded with the first diff, so that a run which changes nothing does not pay for loading it.
+type CreatePatch = typeof import('diff').createTwoFilesPatch
+let createPatch: CreatePatch | undefined
+const loadCreatePatch = (): CreatePatch => (createRequire(import.meta.url)('diff') as typeof import('diff')).createTwoFilesPatch
 
 export function contentDiff(before: FileFact, after: string | Buffer, options: { secret?: boolean } = {}): string {
   const path = before.path
@@ -10,7 +15,7 @@ export function contentDiff(before: FileFact, after: string | Buffer, options: {
   const beforeText = before.exists ? before.content : ''
   if (afterText === undefined || (beforeText !== undefined && !isText(beforeText))) return `${path}: binary content changed\n`
   if (beforeText === undefined) return `${path}: content changed (the old content was not read: too large)\n`
-  return mask(createTwoFilesPatch(`${path} (before)`, `${path} (after)`, beforeText, afterText))
+  return mask((createPatch ??= loadCreatePatch())(`${path} (before)`, `${path} (after)`, beforeText, afterText))
 }
 
 /** The text of content that is valid UTF-8 without NUL bytes, else undefined. */

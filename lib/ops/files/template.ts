@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Mustache from 'mustache'
 import type { OpReport } from '../../context.js'
 import { TaskError } from '../../errors.js'
-import { file, type FileOptions } from './file.js'
+import { fileWithContent, type FileOptions } from './file.js'
 
 /** Template names are relative to the repository's files/, or to $KUBEPLAY_FILES_DIR (a site's own copy). */
 export const FILES_DIR = process.env.KUBEPLAY_FILES_DIR
@@ -14,15 +14,17 @@ export const FILES_DIR = process.env.KUBEPLAY_FILES_DIR
 export type TemplateOptions = Omit<FileOptions, 'content'>
 
 /** A file rendered from a mustache template in files/ (no HTML escaping), then as `files.file`. */
-export async function template(path: string, templateFile: string, vars: Record<string, unknown>, options: TemplateOptions = {}): Promise<OpReport> {
-  return file(path, { ...options, content: await renderTemplate(templateFile, vars) })
+export function template(path: string, templateFile: string, vars: Record<string, unknown>, options: TemplateOptions = {}): Promise<OpReport> {
+  return fileWithContent(path, options, () => renderTemplate(templateFile, vars))
 }
 
 export async function renderTemplate(templateFile: string, vars: Record<string, unknown>): Promise<string> {
   const source = isAbsolute(templateFile) ? templateFile : join(FILES_DIR, templateFile)
   let text: string
   try {
-    text = await readFile(source, 'utf8')
+    // Read at once (small files), so the rendering adds no event-loop turn and the file's facts still go out
+    // with those of the operations started together with it.
+    text = readFileSync(source, 'utf8')
   } catch (err) {
     throw new TaskError(`template ${templateFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }
