@@ -102,6 +102,7 @@ export async function runCli(argv: string[], target: Task | Play): Promise<numbe
     }, connector, log)
     console.log(`\n${recap.format()}`)
     console.log(`log: ${log.path}`)
+    recap.commands = connector.commandCounts()
     if (options.report) recap.write(options.report)
     if (interrupt.signal.aborted) return 130
     return recap.succeeded ? EXIT_OK : EXIT_HOSTS_FAILED

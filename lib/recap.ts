@@ -17,6 +17,8 @@ export class Recap {
   readonly hosts = new Map<string, HostRecap>()
   private readonly started = Date.now()
   durationMs = 0
+  /** Commands (SSH round trips) sent to each host, the run lock's release not counted: for --report. */
+  commands?: Record<string, number>
 
   constructor(readonly play: string, readonly check: boolean, hostNames: string[]) {
     for (const name of hostNames) this.hosts.set(name, { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, errors: [] })
@@ -69,6 +71,7 @@ export class Recap {
       durationMs: this.durationMs,
       hosts: Object.fromEntries(this.hosts),
       totals: this.totals,
+      commands: this.commands,
     }
   }
 

@@ -15,9 +15,11 @@ export interface SystemdUnit {
   /** Its unit file changed on disk since systemd loaded it: `systemctl daemon-reload` is due. */
   needDaemonReload: boolean
   mainPid: number
+  /** The service type (simple, exec, forking, notify, oneshot, dbus, idle); '' for other units. */
+  type: string
 }
 
-const PROPERTIES = ['Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState', 'NeedDaemonReload', 'MainPID']
+const PROPERTIES = ['Id', 'LoadState', 'UnitFileState', 'ActiveState', 'SubState', 'NeedDaemonReload', 'MainPID', 'Type']
 
 export function systemdUnitQuery(name: string): FactQuery<SystemdUnit> {
   const script = buildCommand(['systemctl show ', ' -- ', ''], [PROPERTIES.flatMap((p) => ['-p', p]), name])
@@ -37,6 +39,7 @@ export function systemdUnitQuery(name: string): FactQuery<SystemdUnit> {
         subState: v.SubState ?? '',
         needDaemonReload: v.NeedDaemonReload === 'yes',
         mainPid: Number(v.MainPID ?? 0),
+        type: v.Type ?? '',
       }
     },
   }

@@ -46,7 +46,9 @@ function serviceSteps(unit: SystemdUnit, options: ServiceOptions): (Step | null)
   const enabled = ENABLED.has(unit.unitFileState)
   const running = RUNNING.has(unit.activeState)
   const action = (verb: string): Step => ({ summary: verb, script: sh`systemctl ${verb} -- ${name}` })
-  const launch = (verb: 'start' | 'restart' | 'reload') => launchStep(name, verb)
+  // After a daemon-reload the type may be another: then the step asks systemd for it.
+  const type = unit.needDaemonReload ? undefined : unit.type
+  const launch = (verb: 'start' | 'restart' | 'reload') => launchStep(name, verb, type)
   return [
     unit.needDaemonReload ? { summary: 'daemon-reload', script: 'systemctl daemon-reload' } : null,
     options.enabled === true && !enabled ? action('enable') : null,
@@ -62,20 +64,23 @@ function serviceSteps(unit: SystemdUnit, options: ServiceOptions): (Step | null)
 const UNIT_FAILED = 98
 const UNIT_FAILED_MARK = 'kubeplay-unit-failed'
 const JOURNAL_LINES = 20
+const SETTLE_TYPES = new Set(['simple', 'exec', 'idle'])
 
 /**
  * start, restart or reload, then check the unit is still active (a second later for Type=simple): `systemctl
  * start` returns 0 for a Type=simple service that exits at once on a bad config. On failure, the unit's state and its journal's last
  * lines go to the error.
  */
-function launchStep(name: string, verb: 'start' | 'restart' | 'reload'): Step {
+function launchStep(name: string, verb: 'start' | 'restart' | 'reload', type?: string): Step {
   const mark = `${UNIT_FAILED_MARK} ${name}`
   const script = [
     'up=yes',
     sh`systemctl ${verb} -- ${name} || up=`,
     // forking, notify, oneshot and dbus units are up when systemctl returns; simple and exec ones are "up" at
     // once even when they die a moment later, so they get a second before the check.
-    sh`case "$(systemctl show -p Type --value -- ${name})" in simple|exec|idle) settle=1 ;; *) settle=0 ;; esac`,
+    type === undefined
+      ? sh`case "$(systemctl show -p Type --value -- ${name})" in simple|exec|idle) settle=1 ;; *) settle=0 ;; esac`
+      : `settle=${SETTLE_TYPES.has(type) ? 1 : 0}`,
     sh`if [ -n "$up" ]; then sleep "$settle"; systemctl is-active --quiet -- ${name} || up=; fi`,
     'if [ -z "$up" ]; then',
     sh`  echo ${mark} >&2`,
