@@ -84,8 +84,8 @@ Written by \`npm run bench${env.mode === 'quick' ? ' -- --quick' : ''}\` (${env.
 Times are medians of the runs (wall clock, the whole process: \`tsx\` start included for kubeplay, Python start for
 Ansible). "kp start" is kubeplay's process start up to the play (node, tsx, loading the engine); "kp play" is
 \`runCli\` itself. CPU is of the runner's processes on this machine (cgroup cpuacct, ssh clients and Ansible's
-ControlMasters included), per host. Round trips are commands kubeplay sent per host (run lock included: 2 per run
-outside check mode), over the operations it reported per host.
+ControlMasters included), per host. Round trips are commands kubeplay sent per host (the run lock is taken with
+the first command; its release, 1 per run outside check mode, is counted), over the operations it reported per host.
 
 ${table(summaries)}
 `)

@@ -132,7 +132,7 @@ export class HostContext {
 
   /**
    * Inside a handler: was `unit` (re)started after the last change that notified this handler? Then it already
-   * runs with that change, and a restart would only cost time (keepalived takes a second to stop).
+   * runs with that change, and a restart or reload would only cost time (keepalived takes a second to stop).
    */
   launchedSinceNotice(unit: string): boolean {
     const noticed = this.handling === undefined ? undefined : this.noticeOrder.get(this.handling)

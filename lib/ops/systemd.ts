@@ -19,8 +19,8 @@ const RUNNING = new Set(['active', 'activating', 'reloading'])
 export function service(name: string, options: ServiceOptions): Promise<OpReport> {
   return operate(`service ${name}`, async ({ order }) => {
     const ctx = currentHost()
-    // A restart handler after this run started the service with the change in place: nothing left to do.
-    if (options.state === 'restarted' && ctx.launchedSinceNotice(name)) return null
+    // A restart or reload handler after this run started the service with the change in place: nothing to do.
+    if ((options.state === 'restarted' || options.state === 'reloaded') && ctx.launchedSinceNotice(name)) return null
     const [unit] = await gather(systemdUnitQuery(name))
     // In check mode the package that brings the unit may be one that "would be installed" a step earlier.
     if (unit.loadState === 'not-found' && ctx.check && wants(options)) {

@@ -222,7 +222,7 @@ labTest('a config that fails validation leaves the old file and the running serv
   assert.is(await sh(`systemctl show -p MainPID --value ${UNIT}`), pid)
 })
 
-labTest('a restart handler is skipped when the service was started after the change; a running one is restarted', async () => {
+labTest('a restart or reload handler is skipped when the service was started after the change; a running one is restarted', async () => {
   await ok(() => files.file(UNIT_FILE, { content: unitFile('infinity') }))
   await sh(`systemctl daemon-reload; systemctl stop ${UNIT}`)
   const restart = `restart ${UNIT}`
@@ -249,6 +249,11 @@ labTest('a restart handler is skipped when the service was started after the cha
     await files.file(UNIT_CONFIG, { content: 'value=3\n', notify: restart })
   }, { handlers })
   assert.equal(startThenChange.reports.map((r) => r.status), ['changed', 'changed', 'changed'], 'started before the change: restarted')
+
+  await sh(`systemctl stop ${UNIT}`)
+  const reloadHandlers = { [restart]: () => systemd.service(UNIT, { state: 'reloaded' }) }
+  const reloadAfterStart = await ok(changeThenStart('4'), { handlers: reloadHandlers })
+  assert.equal(reloadAfterStart.reports.map((r) => r.status), ['changed', 'changed', 'ok'], 'a reload handler after a start is skipped too')
   await sh(`systemctl stop ${UNIT}`)
 })
 
