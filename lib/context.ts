@@ -12,6 +12,8 @@ export interface RunOptions {
   verbose: boolean
   /** --yes: confirmations (reset) are answered yes. */
   yes?: boolean
+  /** The hosts this run works on (all of the play's, or those of --limit). */
+  hosts?: readonly Host[]
 }
 
 export interface ExecResult {

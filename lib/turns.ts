@@ -1,7 +1,8 @@
 // Operations on one host take turns. Started together (Promise.all), they plan at once (their facts go out in one
 // command, facts/query.ts) and apply one at a time in the order they were called. When an operation's turn comes,
 // the later ones that have already planned go along in the same command (ops/steps.ts), so a group of changes
-// costs one round trip. Once one fails, none after it applies.
+// costs one round trip. Once one fails, none of those started before the failure applies; one started after it
+// (the task caught the error and goes on) does.
 import { setImmediate as nextLoopTurn } from 'node:timers/promises'
 import { TaskError } from './errors.js'
 import type { Change } from './operation.js'
@@ -19,7 +20,8 @@ interface Entry {
 export class Turns {
   private count = 0
   private last: Promise<void> = Promise.resolve()
-  private failed = false
+  /** Operations up to this turn were started before a failure: they do not apply. */
+  private stoppedUpTo = 0
   private readonly entries = new Map<number, Entry>()
 
   constructor(private readonly where: () => string) {}
@@ -39,11 +41,11 @@ export class Turns {
       },
       ready: async () => {
         await earlier
-        if (this.failed) throw new TaskError(`not applied on ${this.where()}: an earlier operation failed`)
+        if (order <= this.stoppedUpTo) throw new TaskError(`not applied on ${this.where()}: an earlier operation failed`)
       },
       apply: (change) => this.apply(order, entry, change),
       done: (failed) => {
-        if (failed) this.failed = true
+        if (failed) this.stoppedUpTo = Math.max(this.stoppedUpTo, this.count)
         this.entries.delete(order)
         done()
       },

@@ -68,12 +68,12 @@ export const joinNodes = task({
 export const podNetwork = task({
   name: 'cni',
   hosts: isFirstMaster,
-  async run({ inventory, check }) {
+  async run({ inventory, check, options }) {
     await files.template(FLANNEL_MANIFEST, 'flannel/kube-flannel.yml.mustache', { podSubnet: inventory.cluster.podSubnet })
     await command.run('kubectl apply flannel', sh`${KUBECTL} apply -f ${FLANNEL_MANIFEST}`, {
       unless: sh`${KUBECTL} diff -f ${FLANNEL_MANIFEST} >/dev/null`,
     })
-    if (!check) await waitUntilNodesReady(inventory)
+    if (!check) await waitUntilNodesReady(inventory, options.hosts)
   },
 })
 
@@ -122,15 +122,21 @@ async function joinCluster(host: Host, inventory: Inventory, secrets: JoinSecret
     content: renderJoinConfig(inventory, host, secrets),
     mode: '0600', secret: true, validate: 'kubeadm config validate --config %s',
   })
-  await command.run(secrets.certificateKey ? 'kubeadm join (control plane)' : 'kubeadm join', sh`kubeadm join --config ${JOIN_CONFIG}`, {
-    creates: '/etc/kubernetes/kubelet.conf', diagnose: KUBELET_JOURNAL, timeoutMs: KUBEADM_TIMEOUT_MS,
-  })
-  // It holds the token (and a master's certificate key), and has no use once the host joined.
-  await files.absent(JOIN_CONFIG)
+  try {
+    await command.run(secrets.certificateKey ? 'kubeadm join (control plane)' : 'kubeadm join', sh`kubeadm join --config ${JOIN_CONFIG}`, {
+      creates: '/etc/kubernetes/kubelet.conf', diagnose: KUBELET_JOURNAL, timeoutMs: KUBEADM_TIMEOUT_MS,
+    })
+  } finally {
+    // It holds the token (and a master's certificate key): no use once the host joined, nor left after a failed
+    // join (the next run writes it again).
+    await files.absent(JOIN_CONFIG)
+  }
 }
 
-async function waitUntilNodesReady(inventory: Inventory): Promise<void> {
-  const wanted = inventory.hosts.filter((h) => h.groups.includes('masters') || h.groups.includes('nodes')).map((h) => h.name)
+/** The masters and nodes of this run (with --limit, only those) are Ready. */
+async function waitUntilNodesReady(inventory: Inventory, runHosts?: readonly Host[]): Promise<void> {
+  const inRun = (host: Host) => !runHosts || runHosts.some((h) => h.name === host.name)
+  const wanted = inventory.hosts.filter((h) => (h.groups.includes('masters') || h.groups.includes('nodes')) && inRun(h)).map((h) => h.name)
   const deadline = Date.now() + NODES_READY_TIMEOUT_MS
   let notReady = wanted
   while (Date.now() < deadline) {

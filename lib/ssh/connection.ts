@@ -8,69 +8,17 @@ import type { ClientChannel } from 'ssh2'
 import { planAuth, type AuthPlan } from './auth.js'
 import { parseJump, readSshConfig, resolveTarget, type HostSettings, type SshTarget } from './config.js'
 import {
-  AuthError, CommandAbortedError, CommandTimeoutError, ConnectionLostError, describeEndpoint, HostKeyChangedError, HostKeyUnknownError, SshError,
-  UnreachableError, type Endpoint,
+  AuthError, CommandAbortedError, CommandTimeoutError, ConnectionLostError, connectFailure, describeEndpoint, SshError, UnreachableError, type Endpoint,
 } from './errors.js'
-import { appendKnownHost, fingerprint, KnownHosts, keyTypeOf } from './known-hosts.js'
+import { checkHostKey } from './host-key.js'
+import { killByTagScript } from './kill.js'
+import { KnownHosts } from './known-hosts.js'
+import { DEFAULTS, type ConnectionOptions, type ConnectionStats, type ExecOptions, type ExecResult, type HostKeyInfo } from './options.js'
 import { shellQuote } from './quote.js'
 import { hostKeyAlgorithmsPreferring, openTcpSocket } from './socket.js'
 import { detectSudo, remoteCommand, type SudoMode } from './sudo.js'
 
-export interface ConnectionOptions {
-  /** Default ~/.ssh/known_hosts. */
-  knownHostsFile?: string
-  /** Record unknown host keys (OpenSSH's StrictHostKeyChecking=accept-new). A changed key always fails. */
-  acceptNewHostKeys?: boolean
-  /** TCP connect plus SSH handshake and authentication. Default 10000. */
-  connectTimeoutMs?: number
-  /** Default 5000; a dead host fails after keepaliveCountMax + 1 unanswered intervals (default 2: ~15 s). */
-  keepaliveIntervalMs?: number
-  keepaliveCountMax?: number
-  /** Default timeout of exec(); default 30 minutes. */
-  commandTimeoutMs?: number
-  /** Memoized by the caller and shared by all connections of a run: asked at most once per run. */
-  sudoPassword?: () => Promise<string | undefined>
-  /** Connect through this (already configured) connection instead of host.jump / ProxyJump. */
-  jump?: Connection
-  /** Jump connections by spec ("user@bastion:22"), shared across the run; their owner closes them. */
-  jumpPool?: Map<string, Connection>
-  /** ssh config file to read, or false to ignore it. Default ~/.ssh/config. */
-  sshConfigFile?: string | false
-  /** ssh-agent socket, or false for none. Default $SSH_AUTH_SOCK. */
-  agentSocket?: string | false
-  /** Concurrent channels (execs) on this connection. Default 5: OpenSSH allows 10 and frees them late. */
-  maxChannels?: number
-}
-
-export interface ExecOptions {
-  stdin?: string | Buffer
-  timeoutMs?: number
-  /** For a non-root user, commands run through sudo unless this is false. */
-  sudo?: boolean
-}
-
-export interface ExecResult {
-  stdout: string
-  stderr: string
-  code: number
-  signal?: string
-}
-
-export interface ConnectionStats {
-  connects: number
-  commands: number
-  bytesSent: number
-  bytesReceived: number
-}
-
-export interface HostKeyInfo {
-  type: string
-  fingerprint: string
-  /** True when this run recorded it (acceptNewHostKeys). */
-  accepted: boolean
-}
-
-const DEFAULTS = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 2, commandTimeoutMs: 30 * 60_000 }
+export type { ConnectionOptions, ConnectionStats, ExecOptions, ExecResult, HostKeyInfo } from './options.js'
 
 export class Connection {
   readonly endpoint: Endpoint
@@ -134,32 +82,13 @@ export class Connection {
     for (const channel of this.running.keys()) if (this.aborted.has(channel)) channel.close()
   }
 
-  /**
-   * Stops the commands with these tags on the host: their process group when their bash leads one (a root login),
-   * else their bash and its children. sshd (OpenSSH 9.2 at least) ignores the SSH "signal" request, and closing
-   * a channel does not stop its command, so this takes a command of its own, outside the channel limit (the
-   * commands to kill may hold every slot).
-   */
+  /** Stops the commands with these tags (kill.ts), outside the channel limit: they may hold every slot. */
   private async killOnHost(tags: string[]): Promise<void> {
     if (tags.length === 0 || this.lost) return
-    const patterns = tags.map((tag) => `[${tag[0]}]${tag.slice(1)}$`) // [k]ubeplay-…: never matches this command itself
-    const kill = [
-      'targets=',
-      `for pattern in ${patterns.map(shellQuote).join(' ')}; do`,
-      '  for p in $(pgrep -f -- "$pattern"); do',
-      '    pg=$(ps -o pgid= -p "$p" | tr -d " ")',
-      '    if [ "$pg" = "$p" ]; then t="-$p"; else t="$p $(pgrep -P "$p" | tr "\\n" " ")"; fi',
-      '    kill -TERM -- $t; targets="$targets $t"',
-      '  done',
-      'done 2>/dev/null',
-      // TERM first, so that scripts clean up (a file write removes its temp file); KILL what is left.
-      '[ -z "$targets" ] || { sleep 2; kill -KILL -- $targets 2>/dev/null; }; true',
-    ].join('\n')
     const direct = this.target.user === 'root'
-    const remote = remoteCommand(kill, undefined, direct ? { kind: 'direct' } : await this.sudo())
+    const remote = remoteCommand(killByTagScript(tags), undefined, direct ? { kind: 'direct' } : await this.sudo())
     await this.ssh.execCommand(remote.command, { stdin: remote.stdin && Readable.from([remote.stdin]) }).catch(() => undefined)
   }
-
 
   /**
    * Runs `command` under `bash -c` with LC_ALL=C; through sudo for a non-root user unless `sudo: false`.
@@ -219,7 +148,8 @@ export class Connection {
         authHandler: auth.methods,
         algorithms: { serverHostKey: hostKeyAlgorithmsPreferring(knownHosts.lookup(this.target.address, this.target.port)) },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          this.checkHostKey(knownHosts, key).then(
+          const accept = { acceptNew: this.options.acceptNewHostKeys === true, knownHostsFile: this.knownHostsFile }
+          checkHostKey(knownHosts, key, this.endpoint, this.target, accept, (info) => (this.hostKey = info)).then(
             () => verify(true),
             (problem: SshError) => { hostKeyProblem = problem; verify(false) },
           )
@@ -228,7 +158,7 @@ export class Connection {
     } catch (err) {
       sock.destroy()
       this.ssh.dispose()
-      throw hostKeyProblem ?? this.connectError(err as Error & { level?: string }, auth)
+      throw hostKeyProblem ?? connectFailure(err as Error & { level?: string }, this.endpoint, this.target.user, auth.tried, this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs)
     }
     this.watch()
     this.stats.connects++
@@ -285,38 +215,6 @@ export class Connection {
     return jump
   }
 
-  /** Resolves when the key may be used (known, or recorded now); rejects with the error to report. */
-  private async checkHostKey(knownHosts: KnownHosts, key: Buffer): Promise<void> {
-    const { address, port } = this.target
-    const type = keyTypeOf(key)
-    const status = knownHosts.verify(address, port, key)
-    this.hostKey = { type, fingerprint: fingerprint(key), accepted: false }
-    if (status === 'match') return
-    if (status === 'changed') {
-      const known = knownHosts.lookup(address, port).map((entry) => `${entry.type} ${fingerprint(entry.key)} (line ${entry.line})`)
-      throw new HostKeyChangedError(this.endpoint, fingerprint(key), type, known, this.knownHostsFile)
-    }
-    if (!this.options.acceptNewHostKeys) throw new HostKeyUnknownError(this.endpoint, fingerprint(key), type, this.knownHostsFile)
-    await appendKnownHost(this.knownHostsFile, address, port, key)
-    this.hostKey.accepted = true
-  }
-
-  private connectError(err: Error & { level?: string }, auth: AuthPlan): SshError {
-    const where = describeEndpoint(this.endpoint)
-    if (err instanceof SshError) return err
-    if (err.level === 'client-authentication') {
-      return new AuthError(this.endpoint, `${where}: authentication failed for user ${this.target.user} (offered: ${auth.tried.join(', ')})`, { cause: err })
-    }
-    if (err.level === 'client-timeout') {
-      const seconds = (this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs) / 1000
-      return new UnreachableError(this.endpoint, `${where}: unreachable: no SSH handshake within ${seconds} s (is sshd listening there?)`, { cause: err })
-    }
-    if (err.level === 'client-socket' || /No response from server/.test(err.message)) {
-      return new UnreachableError(this.endpoint, `${where}: unreachable: connection lost during the SSH handshake (${err.message})`, { cause: err })
-    }
-    return new SshError(this.endpoint, `${where}: SSH connection failed: ${err.message}`, { cause: err })
-  }
-
   /** After connect: no unhandled 'error' events, many execs without listener warnings, loss recorded. */
   private watch(): void {
     const client = this.ssh.connection!
@@ -344,7 +242,6 @@ export class Connection {
     return reason ? new CommandAbortedError(this.endpoint, label, reason) : undefined
   }
 
-  /** One channel: waits for a free slot, sends the command, collects output as bytes and decodes once. */
   /**
    * One command on a channel, waiting for a free slot. A command that never got its channel because the connection
    * had dropped was certainly not run: it is sent again once over the reopened connection.

@@ -73,3 +73,19 @@ export class CommandAbortedError extends SshError {
     super(endpoint, `${describeEndpoint(endpoint)}: command aborted (${reason}): ${command}`)
   }
 }
+
+/** What a failed connect attempt means for the operator: unreachable, refused credentials, or else. */
+export function connectFailure(err: Error & { level?: string }, endpoint: Endpoint, user: string, offered: string[], timeoutMs: number): SshError {
+  const where = describeEndpoint(endpoint)
+  if (err instanceof SshError) return err
+  if (err.level === 'client-authentication') {
+    return new AuthError(endpoint, `${where}: authentication failed for user ${user} (offered: ${offered.join(', ')})`, { cause: err })
+  }
+  if (err.level === 'client-timeout') {
+    return new UnreachableError(endpoint, `${where}: unreachable: no SSH handshake within ${timeoutMs / 1000} s (is sshd listening there?)`, { cause: err })
+  }
+  if (err.level === 'client-socket' || /No response from server/.test(err.message)) {
+    return new UnreachableError(endpoint, `${where}: unreachable: connection lost during the SSH handshake (${err.message})`, { cause: err })
+  }
+  return new SshError(endpoint, `${where}: SSH connection failed: ${err.message}`, { cause: err })
+}

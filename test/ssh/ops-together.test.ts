@@ -75,6 +75,20 @@ test('once an operation fails, the ones called after it in the same group do not
   assert.is(result.commands, 2, 'the three changes went in one command')
 })
 
+test('after the task caught a failure, an operation started later applies', async () => {
+  const result = await onHost(root, async () => {
+    const failed = await Promise.all([
+      files.file(at('no-such-dir/y.conf'), { content: 'y\n' }),
+      files.file(at('skipped.conf'), { content: 'y\n' }),
+    ]).then(() => undefined, (error: Error) => error)
+    assert.ok(failed, 'the group failed')
+    await files.file(at('later.conf'), { content: 'later\n' })
+  })
+  if (result.error) throw result.error
+  assert.not.ok(existsSync(at('skipped.conf')), 'started with the failing one: not applied')
+  assert.is(readFileSync(at('later.conf'), 'utf8'), 'later\n')
+})
+
 test('an operation awaited alone between groups is applied alone, in its place', async () => {
   const result = await onHost(root, async () => {
     await Promise.all([files.directory(at('four')), files.file(at('four/a.conf'), { content: 'a\n' })])
