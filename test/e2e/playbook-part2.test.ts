@@ -129,6 +129,26 @@ test('stand-ins: a later run renews the expired uploaded certificates and joins 
   assert.match(run.stdout, /changed: upload the control-plane certificates for joining masters \(on kube-master01\)/)
 })
 
+test('stand-ins: a failed join (preflight: a stray CA file) fails the run and leaves no join config; the next run joins', async () => {
+  const node = nodes[nodes.length - 1]
+  const state = '/var/lib/kubeplay-standins/cluster.json'
+  // The node leaves (kubeadm reset, its Node deleted); a stray CA file then fails kubeadm's preflight, as it does for real.
+  await sh(node, 'kubeadm reset --force >/dev/null && mkdir -p /etc/kubernetes/pki && echo stray > /etc/kubernetes/pki/ca.crt')
+  await sh(masters[0], `systemctl stop kubeplay-standin-kube-apiserver && python3 -c "import json; s=json.load(open('${state}')); ` +
+    `s['nodes'].pop('${node}'); json.dump(s, open('${state}','w'))" && systemctl start kubeplay-standin-kube-apiserver`)
+  const failed = await play('tasks/site.ts', ['--limit', node])
+  assert.is.not(failed.code, 0, failed.output)
+  assert.match(failed.output, /FileAvailable--etc-kubernetes-pki-ca\.crt/)
+  assert.match(failed.output, new RegExp(`${node} failed in task kubeadm-join-nodes`))
+  assert.is((await sh(node, 'ls /etc/kubernetes/kubeplay/')).trim(), '', 'the join config (token inside) was removed')
+
+  await sh(node, 'rm /etc/kubernetes/pki/ca.crt')
+  const again = await play('tasks/site.ts', ['--limit', node])
+  assert.is(again.code, 0, again.output)
+  assert.match(again.stdout, new RegExp(`${node}: changed: kubeadm join`))
+  assert.is((await sh(node, 'ls /etc/kubernetes/kubeplay/')).trim(), '')
+})
+
 test('reset without --yes and without a terminal changes nothing', async () => {
   const run = await play('tasks/reset.ts', [])
   assert.is.not(run.code, 0)
