@@ -61,6 +61,8 @@ const inventoryShape = z.strictObject({
     address,
     interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, 'must be a network interface name'),
     routerId: z.number().int().min(1, 'must be between 1 and 255').max(255, 'must be between 1 and 255'),
+    /** VRRP to the other masters' addresses instead of multicast (clouds and switches that drop multicast). */
+    unicast: z.boolean().optional(),
   }),
   cluster,
   packages: packages.optional(),

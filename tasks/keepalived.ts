@@ -29,6 +29,9 @@ const keepalived = task({
         priority: priorityOf(host, inventory),
         password,
         vip: inventory.vip.address,
+        unicast: inventory.vip.unicast === true,
+        address: host.address,
+        peers: hostsIn(inventory, 'masters').filter((m) => m.name !== host.name).map((m) => m.address),
       }, { mode: '0600', secret: true, validate: 'keepalived --config-test --use-file=%s', notify: 'restart keepalived' }),
     ])
 

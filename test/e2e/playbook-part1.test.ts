@@ -2,7 +2,8 @@
 // The kube-apiserver on the masters is a STAND-IN (test/standins/apiserver.py: TLS, /healthz only).
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
@@ -209,6 +210,38 @@ test('a broken keepalived config fails its config test and keepalived keeps the 
   assert.is((await runOn(masters[0], 'md5sum /etc/keepalived/keepalived.conf')).stdout, before.stdout)
   assert.is((await runOn(masters[0], 'systemctl is-active keepalived')).stdout.trim(), 'active')
   assert.equal(await vipHolder(), [masters[0]])
+})
+
+test('vip.unicast: VRRP to the other masters only; exactly one master holds the VIP, also when master 1 stops', async () => {
+  const unicastInventory = join(dirname(lab.inventoryFile), 'hosts-unicast.ts')
+  writeFileSync(unicastInventory, `import lab from ${JSON.stringify(pathToFileURL(lab.inventoryFile).href)}\n` +
+    'export default { ...lab, vip: { ...lab.vip, unicast: true } }\n')
+  const keepalived = async (inventoryFile: string) => {
+    const run = await runKubeplay('tasks/keepalived.ts', ['--inventory', inventoryFile], {}, 300_000)
+    runs.push(run)
+    assert.is(run.code, 0, run.output)
+  }
+  const addressOf = (name: string) => lab.hosts.find((h) => h.name === name)!.address
+  await keepalived(unicastInventory)
+  // Only the peer block is read: the file also holds the password.
+  const peers = await runOn(masters[0], "sed -n '/unicast_peer {/,/}/p' /etc/keepalived/keepalived.conf")
+  assert.equal(peers.stdout.match(/\d+\.\d+\.\d+\.\d+/g), masters.slice(1).map(addressOf))
+  assert.ok(await waitUntil(async () => (await vipHolder()).join() === masters[0], 20_000), `the VIP is on ${await vipHolder()}`)
+
+  // Masters 2 and 3 must hear each other by unicast, or both would take the VIP.
+  await runOn(masters[0], 'systemctl stop keepalived')
+  try {
+    const moved = await waitUntil(async () => (await vipHolder()).join() === masters[1], 10_000, 200)
+    assert.ok(moved, `the VIP is on ${await vipHolder()} with master 1's keepalived stopped`)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    assert.equal(await vipHolder(), [masters[1]], 'still exactly one holder three adverts later')
+  } finally {
+    await runOn(masters[0], 'systemctl start keepalived')
+  }
+  assert.ok(await waitUntil(async () => (await vipHolder()).join() === masters[0], 30_000, 500), `the VIP stayed on ${await vipHolder()}`)
+
+  await keepalived(lab.inventoryFile) // back to multicast, as the lab was
+  assert.ok(await waitUntil(async () => (await vipHolder()).join() === masters[0], 20_000), `the VIP is on ${await vipHolder()}`)
 })
 
 test('the keepalived password appears in no output, log or report, and is kept 0600', async () => {

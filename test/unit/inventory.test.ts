@@ -75,6 +75,7 @@ const bad: [string, (inv: any) => void, RegExp][] = [
   ['bad pod subnet', (i) => { i.cluster.podSubnet = '10.244.0.0/33' }, /^cluster\.podSubnet: is not a valid CIDR/],
   ['bad etcd mode', (i) => { i.cluster.etcd = 'embedded' }, /^cluster\.etcd: /],
   ['router id out of range', (i) => { i.vip.routerId = 256 }, /^vip\.routerId: must be between 1 and 255/],
+  ['unicast not a boolean', (i) => { (i.vip as { unicast?: unknown }).unicast = 'yes' }, /^vip\.unicast: Expected boolean, received string/],
   ['bad interface name', (i) => { i.vip.interface = 'eth0; reboot' }, /^vip\.interface: must be a network interface name/],
   ['host name not a DNS label', (i) => { i.hosts['Kube_Master'] = { address: '10.0.0.9' } }, /^hosts\.Kube_Master: host name must be a lowercase DNS label/],
   ['bad jump host', (i) => { i.hosts['kube-node01'].jump = 'a b' }, /^hosts\.kube-node01\.jump: must look like \[user@\]host\[:port\]/],
