@@ -12,7 +12,7 @@ export interface RunOptions {
   verbose: boolean
   /** --yes: confirmations (reset) are answered yes. */
   yes?: boolean
-  /** The hosts this run works on (all of the play's, or those of --limit). */
+  /** The hosts this run works on (the play's, or those of --limit), less those that failed or were unreachable. */
   hosts?: readonly Host[]
 }
 

@@ -30,6 +30,8 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
   const touched = config.hosts.filter((host) => play.tasks.some((task) => selectHosts(task.hosts, inventory).some((h) => h.name === host.name)))
   const recap = new Recap(play.name, config.check, touched.map((h) => h.name))
   const down = new Set<string>() // unreachable or failed: left out of later tasks
+  // What task bodies see of the run: its hosts are those still in it.
+  const options: RunOptions = { ...config, get hosts() { return config.hosts.filter((h) => !down.has(h.name)) } }
   const limit = pLimit(config.forks)
   let fatal = false
 
@@ -64,7 +66,7 @@ export async function runPlay(play: Play, inventory: Inventory, config: RunConfi
       recap.fail(host.name, task.name, error, connector.isUnreachable(error))
       throw error
     }
-    const ctx = new HostContext(host, inventory, task.name, config, remote, log, (r) => show(out, host.name, r, config), (other) => connector.connect(other))
+    const ctx = new HostContext(host, inventory, task.name, options, remote, log, (r) => show(out, host.name, r, config), (other) => connector.connect(other))
     try {
       const skipped = await runOnHost(ctx, () => runBody(task, ctx))
       const counts = recap.host(host.name)

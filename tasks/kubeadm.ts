@@ -133,7 +133,7 @@ async function joinCluster(host: Host, inventory: Inventory, secrets: JoinSecret
   }
 }
 
-/** The masters and nodes of this run (with --limit, only those) are Ready. */
+/** The masters and nodes of this run are Ready: with --limit only those, and not those that failed in it. */
 async function waitUntilNodesReady(inventory: Inventory, runHosts?: readonly Host[]): Promise<void> {
   const inRun = (host: Host) => !runHosts || runHosts.some((h) => h.name === host.name)
   const wanted = inventory.hosts.filter((h) => (h.groups.includes('masters') || h.groups.includes('nodes')) && inRun(h)).map((h) => h.name)
