@@ -59,8 +59,6 @@ export class HostContext {
   commands = 0
   /** The handler running now, if any (see launchedSinceNotice). */
   handling?: string
-  /** Facts asked for in this turn of the event loop, sent together (facts/query.ts). */
-  factBatch?: unknown
   /** Operations take turns to apply (turns.ts). */
   readonly turns = new Turns(() => `${this.host.name} (task ${this.task})`)
   private readonly noticeOrder = new Map<string, number>()

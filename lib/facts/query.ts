@@ -21,13 +21,13 @@ type Results<Q extends readonly FactQuery<unknown>[]> = { -readonly [K in keyof 
  */
 export function gather<const Q extends readonly FactQuery<unknown>[]>(...queries: Q): Promise<Results<Q>> {
   const ctx = currentHost()
-  let batch = ctx.factBatch as Batch | undefined
+  let batch = pending.get(ctx)
   if (!batch) {
     batch = { queries: [], waiting: [] }
-    ctx.factBatch = batch
+    pending.set(ctx, batch)
     const taken = batch
     setImmediate(() => {
-      ctx.factBatch = undefined
+      pending.delete(ctx)
       void send(ctx, taken)
     })
   }
@@ -35,6 +35,9 @@ export function gather<const Q extends readonly FactQuery<unknown>[]>(...queries
   batch.queries.push(...queries)
   return new Promise<unknown[]>((resolve, reject) => batch.waiting.push({ first, count: queries.length, resolve, reject })) as Promise<Results<Q>>
 }
+
+/** Per host (and task): the queries asked for in this turn of the event loop, not sent yet. */
+const pending = new WeakMap<HostContext, Batch>()
 
 interface Batch {
   queries: FactQuery<unknown>[]
