@@ -82,7 +82,7 @@ class LockingRemote implements Remote {
 
   constructor(private readonly connection: Connection, private readonly lock: RunLock, private readonly hostName: string) {}
 
-  exec(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult> {
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult> {
     if (this.taken) return this.taken.then(() => this.connection.exec(command, opts))
     const first = this.execTakingLock(command, opts)
     this.taken = first.then(() => undefined)
@@ -95,13 +95,15 @@ class LockingRemote implements Remote {
     return this.taken?.then(() => true, (error) => !(error instanceof RunLockHeldError)) ?? false
   }
 
-  private async execTakingLock(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<ExecResult> {
+  private async execTakingLock(command: string, opts?: ExecOptions): Promise<ExecResult> {
     const result = await this.connection.exec(this.lock.takeThen(command), opts)
     if (!this.lock.refused(result)) return result
     await this.lock.take(this.connection, this.hostName)
     return this.connection.exec(command, opts)
   }
 }
+
+type ExecOptions = Parameters<Remote['exec']>[1]
 
 function expandHome(path: string | undefined): string | undefined {
   return path?.startsWith('~/') ? `${process.env.HOME}${path.slice(1)}` : path

@@ -74,10 +74,8 @@ export class RunLock {
    * (a stale lock, --break-lock, the error naming the holder).
    */
   takeThen(command: string): string {
-    const f = shellQuote(this.path)
-    const me = shellQuote(this.line)
     return [
-      `if ! (set -C; printf '%s\\n' ${me} > ${f}) 2>/dev/null && [ "$(cat -- ${f} 2>/dev/null)" != ${me} ]; then`,
+      `if ! ${this.create} && [ "$(cat -- ${shellQuote(this.path)} 2>/dev/null)" != ${shellQuote(this.line)} ]; then`,
       `  echo ${this.refusal} >&2; exit ${HELD}`,
       'fi',
       command,
@@ -86,6 +84,11 @@ export class RunLock {
 
   refused(result: ExecResult): boolean {
     return result.code === HELD && result.stderr.startsWith(this.refusal)
+  }
+
+  /** Creates the lock file with this run's line, only if there is none (O_EXCL); true when it did. */
+  private get create(): string {
+    return `(set -C; printf '%s\\n' ${shellQuote(this.line)} > ${shellQuote(this.path)}) 2>/dev/null`
   }
 
   private get refusal(): string {
@@ -102,7 +105,7 @@ export class RunLock {
     const f = shellQuote(this.path)
     const me = shellQuote(this.line)
     const result = await remote.exec([
-      `if (set -C; printf '%s\\n' ${me} > ${f}) 2>/dev/null; then exit 0; fi`,
+      `if ${this.create}; then exit 0; fi`,
       `held=$(cat -- ${f}) || exit 1`,
       `[ "$held" = ${me} ] && exit 0`,
       `printf '%s' "$held"; exit ${HELD}`,
