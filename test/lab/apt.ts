@@ -1,5 +1,5 @@
 // Installing Debian packages inside a lab host through the lab's apt proxy, with every wait bounded:
-// a parallel `apt-get update` through apt-cacher-ng once hung for 8 minutes.
+// a mirror that stalls must cost a retry, not the test run.
 import { runOn } from './lab.js'
 
 const ATTEMPTS = 3

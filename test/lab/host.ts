@@ -52,7 +52,7 @@ function networkFile(lab: LabState, host: HostState): string {
   return `[Match]\nName=host0\n\n[Network]\nAddress=${host.address}/${lab.prefixLength}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`
 }
 
-// Parallel `apt-get update` through the proxy once hung for 8 minutes: bound every wait.
+// Every wait bounded: a stalled download costs a retry, not the test run.
 function aptConfig(lab: LabState): string {
   return [
     `Acquire::http::Proxy "${proxyUrl(lab)}";`,

@@ -11,6 +11,7 @@ const HOST_SOURCES = '/etc/apt/sources.list.d/debian.sources'
 const PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'python3', 'sudo', 'procps',
   'curl', 'ca-certificates', 'gnupg',
+  'python3-yaml', // for the stand-ins (test/standins): they parse YAML as strictly as kubeadm does
 ]
 
 // Units that would slow boot, reach for the network on their own, or hold the dpkg lock during tests.

@@ -21,7 +21,7 @@ export function labLeftovers(identity: LabIdentity): string[] {
 }
 
 // Ours by construction: an nspawn of this lab's machines, a process under the lab's state directory
-// (apt-cacher-ng's config), or anything in the lab's cgroups (a host's systemd that outlived its nspawn).
+// (the apt proxy's files), or anything in the lab's cgroups (a host's systemd that outlived its nspawn).
 function labProcesses(identity: LabIdentity): number[] {
   const machine = `--machine=${machinePrefix(identity.name)}`
   const stateDir = `${labStateDir(identity.name)}/`

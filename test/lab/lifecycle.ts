@@ -50,7 +50,7 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
   raiseInotifyLimit(options.hosts)
   await createBridge(state.bridge, state.bridgeAddress, state.prefixLength)
   state.bridgeCreated = true
-  state.proxyPid = await startProxy(state, imageRecipe().mirror)
+  state.proxyPid = await startProxy(state, imageRecipe().aptSources)
   writeState(state)
   await sh`ssh-keygen -q -t ed25519 -N '' -C ${`kubeplay-lab-${state.name}`} -f ${state.keyFile}`
 
@@ -73,7 +73,7 @@ async function isReusable(lab: LabState, hosts: number): Promise<boolean> {
   return (await labProblems(lab)).length === 0 && existsSync(lab.inventoryFile)
 }
 
-/** One `apt-get update` on one host fills the proxy's index cache, so that hosts updating at once never race. */
+/** One `apt-get update` at `up`: a mirror that cannot be reached fails the lab here, not in the first test. */
 async function warmAptIndexes(lab: LabState, log: Log) {
   const first = lab.hosts[0]
   for (let attempt = 1; attempt <= 3; attempt++) {

@@ -5,7 +5,6 @@ import { ensureDebianPackages, type Requirement } from '../support/debian.js'
 const REQUIREMENTS: Requirement[] = [
   ['/usr/sbin/debootstrap', 'debootstrap'],
   ['/usr/bin/systemd-nspawn', 'systemd-container'],
-  ['/usr/sbin/apt-cacher-ng', 'apt-cacher-ng'],
   ['/bin/busybox', 'busybox-static'],
   ['/usr/bin/ssh', 'openssh-client'],
   ['/usr/bin/ssh-keygen', 'openssh-client'],

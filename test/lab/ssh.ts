@@ -1,5 +1,5 @@
 // Reaching lab hosts with the OpenSSH client, host-key verification on, against the lab's known_hosts.
-import { $, type ProcessOutput } from 'zx'
+import { $ } from 'zx'
 
 export interface SshTarget { address: string }
 export interface SshLab { keyFile: string; knownHostsFile: string }
@@ -17,7 +17,16 @@ export function sshOptions(lab: SshLab): string[] {
   ]
 }
 
-/** Runs a shell command on the host as root; never throws, look at exitCode. */
-export function runOnHost(lab: SshLab, host: SshTarget, command: string, timeoutMs = 120_000): Promise<ProcessOutput> {
-  return $({ nothrow: true, quiet: true, timeout: timeoutMs })`ssh ${sshOptions(lab)} ${`root@${host.address}`} ${command}`
+export interface RemoteResult { exitCode: number | null; stdout: string; stderr: string }
+
+/**
+ * Runs a shell command on the host as root; never throws, look at exitCode. A command cut off by the timeout
+ * says so in stderr (ssh itself exits 255 on the SIGTERM, and with LogLevel=ERROR it would say nothing).
+ */
+export async function runOnHost(lab: SshLab, host: SshTarget, command: string, timeoutMs = 120_000): Promise<RemoteResult> {
+  const started = Date.now()
+  const output = await $({ nothrow: true, quiet: true, timeout: timeoutMs })`ssh ${sshOptions(lab)} ${`root@${host.address}`} ${command}`
+  const timedOut = output.exitCode !== 0 && Date.now() - started >= timeoutMs
+  const stderr = timedOut ? `${output.stderr}[timed out after ${timeoutMs / 1000} s: ssh was stopped]\n` : output.stderr
+  return { exitCode: output.exitCode, stdout: output.stdout, stderr }
 }
