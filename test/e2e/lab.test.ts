@@ -1,7 +1,7 @@
 // The local lab: real Debian hosts (systemd-nspawn) on one bridge. Needs `npm run lab:up` first
 // (`npm run test:lab` does it). Fails, never skips, when the lab is not up.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -12,6 +12,7 @@ import { aptInstall } from '../lab/apt.js'
 import { type LabInfo, assertLabUp, cutNetwork, labInfo, powerOff, powerOn, restoreNetwork, runOn, sshArgs } from '../lab/lab.js'
 import { REPO_ROOT } from '../lab/config.js'
 import { labLeftovers } from '../lab/leftovers.js'
+import { ARCHIVE_CACHE } from '../lab/proxy.js'
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../lab/oci-image.js'
 import { waitFor } from '../lab/processes.js'
 import { loud } from '../support/hooks.js'
@@ -95,6 +96,21 @@ test('apt-get install of a small package works inside a host through the proxy',
   await runOn(host, 'apt-get purge -y -q hello')
   await aptInstall(host, ['hello'])
   assert.is(await mustRun(host, 'hello'), 'Hello, world!')
+})
+
+test('every host downloads through the apt proxy: a package file comes from the mirror once, then from its cache; only the archives are proxied', async () => {
+  // `hello`'s package file is removed from the proxy's cache first, so that it must come from the mirror.
+  const cached = join(ARCHIVE_CACHE, 'deb.debian.org/debian/pool/main/h/hello')
+  rmSync(cached, { recursive: true, force: true })
+  const logBefore = readFileSync(lab.proxyLog, 'utf8').length
+  await Promise.all(lab.hosts.map((h) => mustRun(h.name, 'apt-get update -qq && cd /tmp && rm -f hello_*.deb && apt-get download -q hello && ls hello_*.deb')))
+  const log = readFileSync(lab.proxyLog, 'utf8').slice(logBefore)
+  assert.is(log.match(/fetched \S+\/hello_\S+\.deb from upstream/g)?.length, 1, log)
+  assert.is(log.match(/200 GET \S+\/hello_\S+\.deb/g)?.length, lab.hosts.length, log)
+  assert.ok(readdirSync(cached).some((f) => /^hello_.*\.deb$/.test(f)), `nothing cached in ${cached}`)
+
+  const elsewhere = await runOn(lab.hosts[0].name, `curl -s -o /dev/null -w '%{http_code}' -x ${lab.proxy} http://example.invalid/`)
+  assert.is(elsewhere.stdout, '403', 'the proxy let a request through to a host that is not a Debian archive of the lab')
 })
 
 test('keepalived on the three masters holds the VIP and moves it when the holder stops', async () => {

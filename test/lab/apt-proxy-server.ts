@@ -98,23 +98,25 @@ function fetchToFile(url: URL, file: string, redirectsLeft: number): Promise<Fet
         resolve({ status })
         return
       }
-      saveResponse(response, file).then(() => resolve({ status, file }), reject)
+      saveResponse(response, file, url).then(() => resolve({ status, file }), reject)
     })
     request.on('timeout', () => request.destroy(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000} s`)))
     request.on('error', reject)
   })
 }
 
-async function saveResponse(response: IncomingMessage, file: string) {
+async function saveResponse(response: IncomingMessage, file: string, url: URL) {
   mkdirSync(dirname(file), { recursive: true })
   const partial = `${file}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`
   try {
     await pipeline(response, createWriteStream(partial))
     const expected = Number(response.headers['content-length'] ?? NaN)
-    if (!Number.isNaN(expected) && statSync(partial).size !== expected) throw new Error('connection closed before the end of the file')
+    const { size } = statSync(partial)
+    if (!Number.isNaN(expected) && size !== expected) throw new Error('connection closed before the end of the file')
     const modified = Date.parse(response.headers['last-modified'] ?? '')
     if (!Number.isNaN(modified)) utimesSync(partial, new Date(), new Date(modified))
     renameSync(partial, file)
+    log(`fetched ${url.href} from upstream: ${size} bytes`)
   } catch (err) {
     rmSync(partial, { force: true })
     throw err

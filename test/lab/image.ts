@@ -1,7 +1,8 @@
 // The base image every host overlays: debootstrap minbase bookworm plus systemd and sshd, built once and cached
-// under /var/cache/kubeplay-lab/ by a hash of its recipe. A changed recipe gives a new directory.
+// under /var/cache/kubeplay-lab/ by a hash of its recipe. A changed recipe gives a new directory; `up` removes
+// the old ones that no lab uses.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { sh } from './shell.js'
 import { CACHE_ROOT, shortHash } from './config.js'
 import { withLock } from './lock.js'
@@ -92,6 +93,17 @@ export async function ensureImage(log: (line: string) => void): Promise<{ dir: s
     }
     return { dir, builtInSeconds: (Date.now() - started) / 1000 }
   })
+}
+
+/** Removes the images of older recipes that no lab overlays: each is a quarter of a gigabyte. */
+export function pruneImages(current: string, inUse: string[], log: (line: string) => void) {
+  const cache = dirname(current)
+  for (const entry of readdirSync(cache)) {
+    const dir = join(cache, entry)
+    if (!/^base-[0-9a-f]+$/.test(entry) || dir === current || inUse.includes(dir)) continue
+    log(`removing base image ${dir}: no lab uses it and the recipe has changed`)
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /** Identifies the image directory itself: an overlay keeps using the directory it was mounted on. */

@@ -5,6 +5,7 @@ import { type HostCondition, hostCondition, labProblems } from './health.js'
 import { startHost, stopHost } from './host.js'
 import { waitForSsh } from './lifecycle.js'
 import { routeDevice, setLinkUp } from './network.js'
+import { proxyLogFile, proxyUrl } from './proxy.js'
 import { type HostState, type LabState, readState, updateHost } from './state.js'
 import { runOnHost, sshOptions } from './ssh.js'
 import type { HostGroup } from './config.js'
@@ -24,6 +25,7 @@ export interface LabInfo {
   vip: string
   routerId: number
   proxy: string
+  proxyLog: string
   keyFile: string
   knownHostsFile: string
   inventoryFile: string
@@ -53,7 +55,8 @@ export function labInfo(lab?: Partial<LabIdentity>): LabInfo {
     bridgeAddress: s.bridgeAddress,
     vip: s.vip,
     routerId: s.routerId,
-    proxy: `http://${s.bridgeAddress}:${s.proxyPort}/`,
+    proxy: proxyUrl(s),
+    proxyLog: proxyLogFile(s),
     keyFile: s.keyFile,
     knownHostsFile: s.knownHostsFile,
     inventoryFile: s.inventoryFile,

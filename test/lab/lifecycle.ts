@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { type LabIdentity, type LabPlan, STATE_ROOT, labStateDir, machinePrefix, planLab } from './config.js'
 import { labProblems } from './health.js'
 import { hostDir, mountsUnder, prepareHost, startHost, stopHost } from './host.js'
-import { ensureImage, imageDir, imageIdentity, imageRecipe } from './image.js'
+import { ensureImage, imageDir, imageIdentity, imageRecipe, pruneImages } from './image.js'
 import { writeInventory } from './inventory-file.js'
 import { raiseInotifyLimit, restoreInotifyLimitIfLastLab } from './limits.js'
 import { assertBridgeAvailable, createBridge, deleteLink } from './network.js'
@@ -38,6 +38,7 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
   await assertBridgeAvailable(plan.bridge, plan.subnet)
 
   const image = await ensureImage(options.log)
+  pruneImages(image.dir, others.map((o) => o.image), options.log)
   const state: LabState = {
     ...plan,
     routerId: freeRouterId(plan.routerId, others),

@@ -17,10 +17,10 @@ export interface ProxyPlan {
 const SERVER = fileURLToPath(new URL('./apt-proxy-server.ts', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 // Package files never change: their cache outlives the lab, so that a new lab installs without the mirror.
-const ARCHIVE_CACHE = join(CACHE_ROOT, 'apt-archive')
+export const ARCHIVE_CACHE = join(CACHE_ROOT, 'apt-archive')
 
 const indexesDir = (lab: ProxyPlan) => join(lab.stateDir, 'apt-indexes')
-const logFile = (lab: ProxyPlan) => join(lab.stateDir, 'apt-proxy.log')
+export const proxyLogFile = (lab: ProxyPlan) => join(lab.stateDir, 'apt-proxy.log')
 
 export function proxyUrl(lab: ProxyPlan): string {
   return `http://${lab.bridgeAddress}:${lab.proxyPort}/`
@@ -32,24 +32,24 @@ export function archivesOf(aptSources: string): string[] {
 }
 
 /** Starts the proxy and returns its PID once it accepts connections. */
-export async function startProxy(lab: ProxyPlan, aptSources: string): Promise<number> {
-  for (const dir of [ARCHIVE_CACHE, indexesDir(lab)]) mkdirSync(dir, { recursive: true })
+export async function startProxy(lab: ProxyPlan, aptSources: string, archiveCache = ARCHIVE_CACHE): Promise<number> {
+  for (const dir of [archiveCache, indexesDir(lab)]) mkdirSync(dir, { recursive: true })
   const args = [
     '--import', 'tsx', SERVER,
     '--listen', `${lab.bridgeAddress}:${lab.proxyPort}`,
-    '--cache', ARCHIVE_CACHE,
+    '--cache', archiveCache,
     '--indexes', indexesDir(lab),
-    '--log', logFile(lab),
+    '--log', proxyLogFile(lab),
     ...archivesOf(aptSources).flatMap((url) => ['--archive', url]),
   ]
-  const output = openSync(logFile(lab), 'a')
+  const output = openSync(proxyLogFile(lab), 'a')
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', output, output] })
   child.unref()
   closeSync(output)
   const pid = child.pid
   if (!pid) throw new Error('the apt proxy did not start')
   const listening = await waitFor(() => canConnect(lab.bridgeAddress, lab.proxyPort), 15_000, 200)
-  if (!listening) throw new Error(`the apt proxy does not listen on ${lab.bridgeAddress}:${lab.proxyPort}:\n${tail(logFile(lab))}`)
+  if (!listening) throw new Error(`the apt proxy does not listen on ${lab.bridgeAddress}:${lab.proxyPort}:\n${tail(proxyLogFile(lab))}`)
   return pid
 }
 
