@@ -21,13 +21,17 @@ export interface OperationOptions {
  *
  * Operations started together (`await Promise.all([...])`) read their facts in one command and apply in one,
  * in the order they were called; once one fails, the later ones do not apply (turns.ts). Only operations on
- * different things belong together: each plans from facts read before the others applied.
+ * different things belong together: each plans from facts read before the others applied. `touches` names the
+ * things this one changes (paths, `service:nginx`, ...): one started while another that touches the same is still
+ * running fails at once, before either reads a fact.
  */
-export async function operate(op: string, plan: (turn: { order: number }) => Promise<Change | null>, options: OperationOptions = {}): Promise<OpReport> {
+export async function operate(op: string, plan: (turn: { order: number }) => Promise<Change | null>, options: OperationOptions = {}, touches: string[] = []): Promise<OpReport> {
   const ctx = currentHost()
-  const turn = ctx.turns.take()
+  const turn = ctx.turns.take(op, touches)
   let failed = true
   try {
+    // Thrown a tick later, once the whole group has taken its turns, so that none of the group applies.
+    if (turn.refusal) await Promise.reject(turn.refusal)
     const change = await plan({ order: turn.order })
     turn.planned(change)
     await turn.ready()

@@ -12,6 +12,8 @@ import { applyTogether, canApplyTogether } from './ops/steps.js'
 type Outcome = { error?: Error }
 
 interface Entry {
+  op: string
+  touches: string[]
   change?: Change | null
   planned: boolean
   appliedWith?: Promise<Outcome>
@@ -26,15 +28,17 @@ export class Turns {
 
   constructor(private readonly where: () => string) {}
 
-  take(): Turn {
+  take(op: string, touches: string[]): Turn {
+    const refusal = this.overlap(op, touches)
     const order = ++this.count
-    const entry: Entry = { planned: false }
+    const entry: Entry = { op, touches, planned: false }
     this.entries.set(order, entry)
     const earlier = this.last
     let done!: () => void
     this.last = new Promise((resolve) => (done = resolve))
     return {
       order,
+      refusal,
       planned: (change) => {
         entry.planned = true
         entry.change = change
@@ -69,6 +73,19 @@ export class Turns {
     if (done === 0 && error) throw error
   }
 
+  // Two operations on one thing started together would each plan from facts read before the other applied: the
+  // second would undo or garble the first. Sequential awaits never overlap, so this only refuses a wrong group.
+  private overlap(op: string, touches: string[]): TaskError | undefined {
+    for (const other of this.entries.values()) {
+      const shared = touches.find((thing) => other.touches.includes(thing))
+      if (shared) {
+        return new TaskError(`"${other.op}" and "${op}" were started together on ${this.where()} and both change ${shared}; ` +
+          'the second would plan from facts read before the first applied: await one before starting the other')
+      }
+    }
+    return undefined
+  }
+
   /** The later operations, in order, that have planned a change that can go in the same command. */
   private plannedAfter(order: number): Entry[] {
     const followers: Entry[] = []
@@ -86,6 +103,8 @@ export class Turns {
 /** An operation's place on its host. */
 export interface Turn {
   order: number
+  /** Set when the operation touches what one still running touches: it must fail, and its group with it. */
+  refusal?: TaskError
   planned(change: Change | null): void
   /** Resolves when every earlier operation has applied (or found nothing to do); throws when one failed. */
   ready(): Promise<void>

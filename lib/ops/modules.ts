@@ -32,5 +32,5 @@ export function load(names: string[], options: ModulesOptions = {}): Promise<OpR
       fileStep(file, { path, content, mode: 0o644, owner: 'root', group: 'root' }),
       missing.length ? { summary: `load ${missing.join(', ')}`, script: sh`modprobe -a -- ${missing}` } : null,
     ])
-  }, options)
+  }, options, [path, ...names.map((name) => `module:${name}`)])
 }

@@ -18,5 +18,5 @@ export function off(options: OperationOptions = {}): Promise<OpReport> {
         summary: `comment out ${fstabSwapLines.length} swap line${fstabSwapLines.length > 1 ? 's' : ''} in /etc/fstab`,
       } : null,
     ])
-  }, options)
+  }, options, ['swap', '/etc/fstab'])
 }

@@ -34,5 +34,5 @@ export function set(values: Record<string, string | number>, options: SysctlOpti
         script: sh`sysctl -q -w ${differing.map(([k, v]) => `${k}=${v}`)}`,
       },
     ])
-  }, options)
+  }, options, [path, ...[...wanted.keys()].map((key) => `sysctl:${key}`)])
 }

@@ -13,5 +13,5 @@ export function hostname(name: string, options: OperationOptions = {}): Promise<
       fact.current !== name ? { summary: `set hostname (was ${fact.current})`, script: sh`hostname ${name}` } : null,
       fact.persisted !== name ? { summary: 'write /etc/hostname', script: sh`printf '%s\\n' ${name} > /etc/hostname` } : null,
     ])
-  }, options)
+  }, options, ['hostname', '/etc/hostname'])
 }

@@ -29,7 +29,7 @@ export function service(name: string, options: ServiceOptions): Promise<OpReport
     const steps = serviceSteps(unit, options)
     if (steps.some((step) => step?.summary === 'start' || step?.summary === 'restart')) ctx.launched(name, order)
     return changeOf(steps)
-  }, { notify: options.notify })
+  }, { notify: options.notify }, [`service:${name}`])
 }
 
 function wants(options: ServiceOptions): boolean {

@@ -48,7 +48,7 @@ async function up(identity: LabIdentity, plan: LabPlan, options: UpOptions): Pro
     startedAt: new Date().toISOString(),
   }
   writeState(state) // from here on, `down` can undo every step even if this process dies
-  raiseInotifyLimit(options.hosts)
+  raiseInotifyLimit(options.hosts + others.reduce((sum, other) => sum + other.hosts.length, 0))
   await createBridge(state.bridge, state.bridgeAddress, state.prefixLength)
   state.bridgeCreated = true
   state.proxyPid = await startProxy(state, imageRecipe().aptSources)

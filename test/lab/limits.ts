@@ -10,6 +10,7 @@ const ORIGINAL = join(STATE_ROOT, 'inotify-max-user-instances.original')
 const BIG_LAB_LIMIT = 4096
 const HOSTS_THE_DEFAULT_CARRIES = 12
 
+/** `hostCount`: of every lab that will be up, this one's included (their hosts share the one per-user limit). */
 export function raiseInotifyLimit(hostCount: number) {
   if (hostCount <= HOSTS_THE_DEFAULT_CARRIES) return
   const current = Number(readFileSync(INOTIFY, 'utf8'))

@@ -101,6 +101,31 @@ test('an operation awaited alone between groups is applied alone, in its place',
   assert.is(result.commands, 2 + 2 + 2, 'facts and one apply for each group and for the line')
 })
 
+test('two operations on one file started together fail before reading a fact; awaited one by one they work', async () => {
+  const path = at('both.conf')
+  const together = await onHost(root, () => Promise.allSettled([
+    files.file(path, { content: 'a\n' }),
+    files.line(path, { line: 'b' }),
+    files.file(at('other.conf'), { content: 'other\n' }),
+  ]).then((settled) => {
+    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []))
+    assert.is(errors.length, 3, 'every operation of the group failed')
+    throw errors[1]
+  }))
+  assert.ok(together.error, 'the group was accepted')
+  assert.match(together.error!.message, `"file ${path}" and "line in ${path}" were started together`)
+  assert.match(together.error!.message, `both change ${path}`)
+  assert.not.ok(existsSync(path), 'nothing of the group applied')
+  assert.not.ok(existsSync(at('other.conf')), 'nothing of the group applied')
+
+  const oneByOne = await onHost(root, async () => {
+    await files.file(path, { content: 'a\n' })
+    await files.line(path, { line: 'b' })
+  })
+  if (oneByOne.error) throw oneByOne.error
+  assert.is(readFileSync(path, 'utf8'), 'a\nb\n')
+})
+
 test('check mode: the group reads its facts once and changes nothing', async () => {
   const check = await onHost(root, () => fiveFilesInADirectory('three'), { check: true })
   if (check.error) throw check.error

@@ -68,7 +68,7 @@ export function packages(options: PackagesOptions): Promise<OpReport> {
         runState.listsStale = false
       },
     }
-  }, options)
+  }, options, names.map((name) => `package:${name}`))
 }
 
 /**

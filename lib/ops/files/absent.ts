@@ -16,5 +16,5 @@ export function absent(path: string, options: OperationOptions = {}): Promise<Op
       summary: isDirectory ? `remove directory ${path} and its content` : `remove ${path}`,
       script: isDirectory ? sh`rm -rf -- ${path}` : sh`rm -f -- ${path}`,
     }])
-  }, options)
+  }, options, [path])
 }

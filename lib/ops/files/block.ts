@@ -32,7 +32,7 @@ export function block(path: string, options: BlockOptions): Promise<OpReport> {
     const content = state === 'absent' ? withoutBlock(fact.content, options.marker) : withBlock(fact.content, options)
     if (content === fact.content) return null
     return changeOf([fileStep(fact, { path, content, mode: fact.mode, owner: String(fact.uid), group: String(fact.gid), validate: options.validate })])
-  }, { notify: options.notify })
+  }, { notify: options.notify }, [path])
 }
 
 /** The file's text with the block in place: replaced where it was, appended when it was not there. */

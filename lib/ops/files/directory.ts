@@ -20,5 +20,5 @@ export function directory(path: string, options: AttributeOptions & OperationOpt
     }
     if (fact.type !== 'directory') throw new TaskError(`${path} is a ${fact.type}, not a directory: not replaced`)
     return changeOf([attributesStep(path, attributeDrift(fact, want), want)])
-  }, { notify: options.notify })
+  }, { notify: options.notify }, [path])
 }

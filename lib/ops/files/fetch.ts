@@ -33,7 +33,7 @@ export function fetch(remotePath: string, localPath: string, options: FetchOptio
       summary: `${exists ? 'update' : 'create'} ${localPath} from ${ctx.host.name}:${remotePath}`,
       apply: async () => writeLocal(localPath, content, mode),
     }
-  }, options)
+  }, options, [localPath])
 }
 
 function writeLocal(path: string, content: string, mode: number): void {

@@ -22,5 +22,5 @@ export function fileWithContent(path: string, options: Omit<FileOptions, 'conten
     const want: DesiredFile = { path, content: await content(), ...attributes(options, 0o644), validate: options.validate, secret: options.secret }
     const fact = await fileFact(path, { content: !options.secret })
     return changeOf([fileStep(fact, want)])
-  }, { notify: options.notify })
+  }, { notify: options.notify }, [path])
 }

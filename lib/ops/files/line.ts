@@ -39,7 +39,7 @@ export function line(path: string, options: LineOptions): Promise<OpReport> {
     if (!edit) return null
     const step = fileStep(fact, { path, content: edit.content, mode: fact.mode, owner: String(fact.uid), group: String(fact.gid), validate: options.validate })
     return changeOf([step && { ...step, summary: `${path}: ${edit.summary}` }])
-  }, { notify: options.notify })
+  }, { notify: options.notify }, [path])
 }
 
 function matcher(options: LineOptions): (text: string) => boolean {
