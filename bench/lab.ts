@@ -64,6 +64,25 @@ export async function makeFresh(lab: LabInfo): Promise<void> {
   }))
 }
 
+/**
+ * What the converge left on each host, in one line per fact: the templates byte for byte with their modes, the
+ * modules and sysctl files by their settings (each tool may format them its own way), the live sysctls, swap,
+ * the services. The three tools must leave the same, or they did not do the same work.
+ */
+export async function convergedState(lab: LabInfo): Promise<Record<string, string>> {
+  const settings = (file: string) => `echo "${file}: $(grep -hv '^#' ${file} 2>/dev/null | tr -d ' ' | sort | tr '\\n' ' ')"`
+  const script = [
+    ...TEMPLATES.map((t) => `echo "${t.path}: $(stat -c %a ${t.path} 2>&1) $(sha256sum < ${t.path} 2>&1 | cut -c1-16)"`),
+    settings(MODULES_FILE),
+    settings(SYSCTL_FILE),
+    `sysctl ${Object.keys(SYSCTLS).join(' ')}`,
+    `echo "swap: $(swapon --show=NAME --noheadings | wc -l) active, $(grep -c '^[^#].*[[:space:]]swap[[:space:]]' /etc/fstab) in fstab"`,
+    ...SERVICES.map((s) => `echo "${s}: $(systemctl is-enabled ${s}) $(systemctl is-active ${s})"`),
+  ].join('\n')
+  const states = await Promise.all(lab.hosts.map(async (host) => [host.name, (await run(host.name, script)).stdout.trim()] as const))
+  return Object.fromEntries(states)
+}
+
 async function run(host: string, command: string) {
   return runOn(host, command, { lab: { name: LAB.name }, timeoutMs: 300_000 })
 }

@@ -67,8 +67,7 @@ export function table(summaries: Summary[]): string {
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')
 }
 
-export function writeResults(env: Environment, summaries: Summary[]): string {
-  const file = join(BENCH_DIR, 'RESULTS.md')
+export function writeResults(env: Environment, summaries: Summary[], file = join(BENCH_DIR, 'RESULTS.md')): string {
   const versions = Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(' · ')
   writeFileSync(file, `# kubeplay vs Ansible: benchmark results
 

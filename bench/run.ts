@@ -1,11 +1,11 @@
-// npm run bench [-- --quick] [--json file] [--keep-lab] [--only converge|scale] [--scale-hosts 7,25,50]: kubeplay, Ansible and a hand-written bash floor
+// npm run bench [-- --quick] [--json file] [--results file] [--keep-lab] [--only converge|scale] [--scale-hosts 7,25,50]: kubeplay, Ansible and a hand-written bash floor
 // doing the same converge on the bench's lab, alternating; then the scale part. See bench/README.md.
 import { writeFileSync } from 'node:fs'
 import { ensureAnsible } from './ansible/install.js'
 import { parseArgs } from 'node:util'
 import { labInventory } from './inventory.js'
 import { CONVERGE_HOSTS, FULL, QUICK, type RunPlan } from './config.js'
-import { installImagePackages, labDown, labWithHosts, makeFresh } from './lab.js'
+import { convergedState, installImagePackages, labDown, labWithHosts, makeFresh } from './lab.js'
 import { leftoverPids, removeGroups } from './measure.js'
 import { environment, table, writeResults } from './report.js'
 import { summarize } from './stats.js'
@@ -24,6 +24,7 @@ async function convergeCases(plan: RunPlan, samples: Sample[]) {
   const lab = await labWithHosts(CONVERGE_HOSTS, log)
   await installImagePackages(lab, log)
   const tools = new Tools(lab, await labInventory(lab.inventoryFile))
+  let expected: { tool: Tool; state: Record<string, string> } | undefined
   for (let round = 0; round < plan.runs; round++) {
     for (const tool of rotation(round)) {
       await makeFresh(lab)
@@ -31,8 +32,22 @@ async function convergeCases(plan: RunPlan, samples: Sample[]) {
         const sample = await tools.run(tool, 'converge', name, check)
         samples.push(sample)
         log(`round ${round + 1}/${plan.runs} ${name.padEnd(8)} ${tool.padEnd(8)} ${(sample.wallMs / 1000).toFixed(2)} s, ${sample.changed} changed`)
-        if (name !== 'converge' && sample.changed > 0) log(`  warning: ${tool} changed ${sample.changed} on converged hosts`)
+        if (name !== 'converge' && sample.changed > 0) throw new Error(`${tool} changed ${sample.changed} on converged hosts (${name})`)
       }
+      const state = await convergedState(lab)
+      if (expected) assertSameState(expected, { tool, state })
+      expected ??= { tool, state }
+    }
+  }
+}
+
+/** The three tools must leave every host the same, or the bench would compare different work. */
+function assertSameState(a: { tool: Tool; state: Record<string, string> }, b: { tool: Tool; state: Record<string, string> }) {
+  for (const host of Object.keys(a.state)) {
+    const [linesA, linesB] = [a.state[host], b.state[host] ?? ''].map((s) => s.split('\n'))
+    const differ = linesA.flatMap((line, i) => (line === linesB[i] ? [] : [`  ${a.tool}: ${line}\n  ${b.tool}: ${linesB[i]}`]))
+    if (differ.length > 0 || linesA.length !== linesB.length) {
+      throw new Error(`${a.tool} and ${b.tool} left ${host} in different states:\n${differ.join('\n')}`)
     }
   }
 }
@@ -48,6 +63,7 @@ async function scaleCases(plan: RunPlan, samples: Sample[]) {
         const sample = await tools.run(tool, 'scale', 'scale')
         samples.push(sample)
         log(`scale ${hosts} hosts round ${round + 1}/${plan.scaleRuns} ${tool.padEnd(8)} ${(sample.wallMs / 1000).toFixed(2)} s, ${sample.changed} changed`)
+        if (sample.changed > 0) throw new Error(`${tool} changed ${sample.changed} on converged hosts (scale)`)
       }
     }
   }
@@ -66,7 +82,7 @@ function endAnsibleConnections() {
 
 async function main() {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, json: { type: 'string' }, 'keep-lab': { type: 'boolean' }, only: { type: 'string' }, 'scale-hosts': { type: 'string' } },
+    options: { quick: { type: 'boolean' }, json: { type: 'string' }, results: { type: 'string' }, 'keep-lab': { type: 'boolean' }, only: { type: 'string' }, 'scale-hosts': { type: 'string' } },
   })
   await ensureAnsible(log)
   const plan = { ...(values.quick ? QUICK : FULL) }
@@ -87,7 +103,7 @@ async function main() {
   env.loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ')
   const summaries = summarize(samples.filter((s) => s.case !== 'scale-setup'))
   console.log(`\n${table(summaries)}\n`)
-  log(`results: ${writeResults(env, summaries)} (${((Date.now() - started) / 60_000).toFixed(1)} min)`)
+  log(`results: ${writeResults(env, summaries, values.results)} (${((Date.now() - started) / 60_000).toFixed(1)} min)`)
   if (values.json) writeFileSync(values.json, JSON.stringify({ environment: env, plan, summaries, samples }, null, 2))
 }
 
