@@ -1,6 +1,7 @@
-// The benchmark (npm run bench -- --quick) on its own lab (run alone: `tsx test/uvu.ts test/e2e bench.test`): it runs, the three tools leave every host in the same
+// The benchmark (npm run bench -- --quick) on its own lab: it runs, the three tools leave every host in the same
 // state (the bench itself checks that and stops if not), re-runs change nothing, and kubeplay's round trips stay
 // as few as the engine promises. No time is asserted: speed goals live in bench/RESULTS.md, not in tests.
+// Alone: `tsx test/uvu.ts test/e2e bench.test` (not `bench`: that names the bench/ folder).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
