@@ -18,7 +18,7 @@ let results = ''
 test.before(loud('setup of bench.test.ts (the quick bench, on its own lab)', async () => {
   const json = join(dir, 'bench.json')
   const markdown = join(dir, 'RESULTS.md')
-  const run = await $({ nothrow: true, quiet: true, timeout: '20m' })`npx tsx bench/run.ts --quick --json ${json} --results ${markdown}`
+  const run = await $({ nothrow: true, quiet: true, timeout: '20m' })`npx tsx bench/run.ts --quick --scale-hosts 7 --json ${json} --results ${markdown}`
   assert.is(run.exitCode, 0, `npm run bench -- --quick failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`)
   summaries = JSON.parse(readFileSync(json, 'utf8')).summaries
   results = readFileSync(markdown, 'utf8')
