@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startProxy, stopProxy, type ProxyPlan } from '../lab/proxy.js'
+import { freePort } from '../support/sshd.js'
 
 const PACKAGE = '/debian/pool/main/b/big/big_1.0_amd64.deb'
 const PACKAGE_BODY = Buffer.alloc(1 << 20, 7)
@@ -27,14 +28,6 @@ function serveMirror(path: string): { status: number; body?: Buffer | string; de
   if (path === '/debian/dists/stable/InRelease') return { status: 200, body: `snapshot ${times}`, delayMs: 100 }
   if (path === '/debian/dists/stable/flaky') return times === 1 ? { status: 503 } : { status: 200, body: 'came on the second try' }
   return { status: 404 }
-}
-
-function freePort(): Promise<number> {
-  const probe = createServer()
-  return new Promise((resolve) => probe.listen(0, '127.0.0.1', () => {
-    const { port } = probe.address() as AddressInfo
-    probe.close(() => resolve(port))
-  }))
 }
 
 /** A GET through the proxy, as apt sends it: the absolute URL on the request line. */
