@@ -1,6 +1,7 @@
 // STAND-INS on lab hosts for what cannot run here. Installed under /opt/kubeplay-standins so nobody mistakes
 // them for the real thing; tests that use them say so in their names.
 import { readFileSync } from 'node:fs'
+import { aptInstall } from '../lab/apt.js'
 import { runOn } from '../lab/lab.js'
 
 export const STANDIN_DIR = '/opt/kubeplay-standins'
@@ -67,9 +68,9 @@ export async function installKubernetesStandins(host: string, kubernetesVersion:
     return `echo ${content} | base64 -d > ${STANDIN_DIR}/${name}`
   })
   const text = (path: string, content: string) => `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${path}`
+  // python3-yaml: the stand-ins parse YAML strictly, as kubeadm does. The lab's base image has it.
+  if ((await runOn(host, 'dpkg -s python3-yaml >/dev/null 2>&1')).exitCode !== 0) await aptInstall(host, ['python3-yaml'])
   await must(host, [
-    // python3-yaml: the stand-ins parse YAML strictly, as kubeadm does.
-    `dpkg -s python3-yaml >/dev/null 2>&1 || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 python3-yaml >/dev/null; }`,
     `mkdir -p ${STANDIN_DIR} /etc/kubernetes/manifests /etc/systemd/system/kubelet.service.d`,
     ...copy,
     `echo ${kubernetesVersion.replace(/^v/, '')} > ${STANDIN_DIR}/VERSION`,
